@@ -1,0 +1,12 @@
+//! The built-in adapters, one folder each.
+//!
+//! | name | side | what it is |
+//! |---|---|---|
+//! | `memory` | both | in-memory reference adapters; the oracle of the conformance suite |
+//! | `export-dir` | source | a directory exported from a generic system (CSV, `.eml`/mbox, ICS, VCF) |
+//! | `bundle` | destination | a directory a Carbonio admin applies with stock tools |
+
+pub mod bundle;
+pub mod export_dir;
+pub mod memory;
+pub mod prov_script;

@@ -1,0 +1,1 @@
+//! Embedding examples live beside this crate as `examples/*.rs`.
