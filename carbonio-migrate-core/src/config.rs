@@ -1,1 +1,288 @@
-//! TODO
+//! The migration's TOML configuration.
+//!
+//! Key names are a contract with users and scripts: extend them, never rename.
+//! Adapter sections (`[source]`, `[destination]`, `[provisioning]`) are kept as
+//! tables and read by the adapter their `type` names, so each adapter owns its keys.
+//! Relative paths are resolved against the directory of the configuration file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The procedure's registered name (`generic`, `mail-only`, ...).
+    pub procedure: String,
+    /// Where the journal and reports live.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// Where the list of accounts comes from, when not from `[source]`.
+    #[serde(default)]
+    pub provisioning: Option<toml::Table>,
+    /// Where data is read from.
+    pub source: toml::Table,
+    /// Where everything is written.
+    pub destination: toml::Table,
+    /// Rules for mail folders and messages.
+    #[serde(default)]
+    pub mail: MailConfig,
+    /// Concurrency and retries.
+    #[serde(default)]
+    pub run: RunConfig,
+    /// Directory the file was read from; relative paths are resolved against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("state")
+}
+
+/// `[mail]`: which folders move and under which names.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// Source folders left out (path or top-level name, case-insensitive; a folder's
+    /// subfolders go with it).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// When not empty, only these source folders (and their subfolders) move.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Source folder path → destination folder path.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Messages larger than this are reported as failed, never skipped silently
+    /// (`"50MB"`, `"20MiB"`, bytes as a number).
+    #[serde(default)]
+    pub max_message_size: Option<ByteSize>,
+}
+
+/// A size in bytes, written as a number or as `"50MB"` / `"20MiB"` / `"512KB"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => ByteSize::parse(&t).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl ByteSize {
+    /// Parses `"50MB"`, `"20 MiB"`, `"1024"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for anything else.
+    pub fn parse(text: &str) -> Result<ByteSize> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let refuse = || Error::InvalidValue {
+            what: "size",
+            value: text.to_string(),
+            reason: "write a number of bytes, or a number with KB, MB, GB, KiB, MiB or GiB".into(),
+        };
+        let n: u64 = num.parse().map_err(|_| refuse())?;
+        let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            "kib" => 1 << 10,
+            "mib" => 1 << 20,
+            "gib" => 1 << 30,
+            _ => return Err(refuse()),
+        };
+        n.checked_mul(factor).map(ByteSize).ok_or_else(refuse)
+    }
+}
+
+/// `[run]`: how hard to push.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Accounts migrated in parallel.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Connections opened to one host at most (source and destination counted apart).
+    #[serde(default = "default_connections_per_host")]
+    pub connections_per_host: usize,
+    /// Attempts of an item before it is recorded as failed (transient errors only).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubles each attempt, with jitter.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    /// Longest retry delay in milliseconds.
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+}
+
+fn default_concurrency() -> usize {
+    8
+}
+fn default_connections_per_host() -> usize {
+    16
+}
+fn default_max_attempts() -> u32 {
+    5
+}
+fn default_retry_base_ms() -> u64 {
+    500
+}
+fn default_retry_max_ms() -> u64 {
+    60_000
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            concurrency: default_concurrency(),
+            connections_per_host: default_connections_per_host(),
+            max_attempts: default_max_attempts(),
+            retry_base_ms: default_retry_base_ms(),
+            retry_max_ms: default_retry_max_ms(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file and the problem (TOML syntax with line, an
+    /// unknown key, a missing `type`).
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
+        let mut config = Self::parse(&text).map_err(|e| match e {
+            Error::Config { message } => Error::config(format!("{}: {message}", path.display())),
+            other => other,
+        })?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if config.base_dir.as_os_str().is_empty() {
+            config.base_dir = PathBuf::from(".");
+        }
+        Ok(config)
+    }
+
+    /// Parses configuration text (relative paths resolve against the current directory).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn parse(text: &str) -> Result<Config> {
+        let mut config: Config = toml::from_str(text)
+            .map_err(|e| Error::config(e.to_string().trim_end().to_string()))?;
+        config.base_dir = PathBuf::from(".");
+        for (name, table) in [
+            ("source", Some(&config.source)),
+            ("destination", Some(&config.destination)),
+            ("provisioning", config.provisioning.as_ref()),
+        ] {
+            if let Some(table) = table {
+                if !matches!(table.get("type"), Some(toml::Value::String(_))) {
+                    return Err(Error::config(format!("[{name}] needs a `type` key naming an adapter (see `carbonio-migrate adapters`)")));
+                }
+            }
+        }
+        if config.run.concurrency == 0
+            || config.run.connections_per_host == 0
+            || config.run.max_attempts == 0
+        {
+            return Err(Error::config(
+                "[run] concurrency, connections_per_host and max_attempts must be at least 1",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// A path from the configuration, resolved against its directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    /// The state directory, resolved.
+    pub fn state_dir(&self) -> PathBuf {
+        self.resolve(&self.state_dir)
+    }
+}
+
+/// The `type` of an adapter table.
+pub fn adapter_type(table: &toml::Table) -> &str {
+    table
+        .get("type")
+        .and_then(toml::Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Deserialises an adapter's own config struct from its table, with errors naming the section.
+///
+/// # Errors
+/// [`Error::Config`] naming `section` and the bad key.
+pub fn adapter_config<T: serde::de::DeserializeOwned>(
+    section: &str,
+    table: &toml::Table,
+) -> Result<T> {
+    let mut table = table.clone();
+    table.remove("type");
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::config(format!("[{section}]: {}", e.message())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_quickstart_shape() {
+        let c = Config::parse(
+            "procedure = \"generic\"\n[source]\ntype = \"export-dir\"\npath = \"export\"\n[destination]\ntype = \"bundle\"\npath = \"bundle\"\n[mail]\nexclude = [\"Junk\"]\nmax_message_size = \"50MB\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.procedure, "generic");
+        assert_eq!(adapter_type(&c.source), "export-dir");
+        assert_eq!(c.mail.max_message_size, Some(ByteSize(50_000_000)));
+        assert_eq!(c.run.concurrency, 8);
+        assert_eq!(c.state_dir, PathBuf::from("state"));
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_type_are_refused() {
+        let err = Config::parse(
+            "procedure = \"generic\"\nbogus = 1\n[source]\ntype=\"x\"\n[destination]\ntype=\"y\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `bogus`"), "{err}");
+        let err = Config::parse(
+            "procedure = \"generic\"\n[source]\npath=\"x\"\n[destination]\ntype=\"y\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("[source] needs a `type`"), "{err}");
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(ByteSize::parse("20MiB").unwrap(), ByteSize(20 << 20));
+        assert_eq!(ByteSize::parse("512 KB").unwrap(), ByteSize(512_000));
+        assert!(ByteSize::parse("lots").is_err());
+    }
+}

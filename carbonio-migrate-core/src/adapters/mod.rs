@@ -10,3 +10,4 @@ pub mod bundle;
 pub mod export_dir;
 pub mod memory;
 pub mod prov_script;
+pub mod registry;

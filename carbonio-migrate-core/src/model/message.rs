@@ -207,6 +207,11 @@ impl MessageSignature {
         ))
     }
 
+    /// A signature read back from storage (the journal).
+    pub fn from_stored(text: String) -> Self {
+        MessageSignature(text)
+    }
+
     /// The signature as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -259,7 +264,7 @@ mod tests {
             .read_all()
             .await
             .unwrap_err()
-            .to_string()
+            .chain()
             .contains("announced 10 bytes, read 3"));
     }
 

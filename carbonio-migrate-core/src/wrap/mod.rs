@@ -1,1 +1,5 @@
-//! Adapters that wrap adapters.
+//! Adapters that wrap adapters, implementing the same trait.
+
+mod composite;
+
+pub use composite::CompositeSource;
