@@ -23,10 +23,13 @@ use carbonio_migrate_core::{
 };
 use chrono::{DateTime, FixedOffset};
 
-/// The legacy system: accounts with their messages (raw bytes and a date).
+/// A stored message of the legacy system: its date and raw bytes.
+type LegacyMessage = (DateTime<FixedOffset>, Vec<u8>);
+
+/// The legacy system: accounts with their messages.
 #[derive(Clone)]
 struct LegacySystem {
-    mailboxes: Arc<Vec<(EmailAddress, Vec<(DateTime<FixedOffset>, Vec<u8>)>)>>,
+    mailboxes: Arc<Vec<(EmailAddress, Vec<LegacyMessage>)>>,
 }
 
 #[async_trait]
@@ -70,7 +73,7 @@ impl Source for LegacySystem {
 
 /// One account's single folder, `INBOX`; UIDs are positions + 1.
 struct LegacyMailbox {
-    messages: Vec<(DateTime<FixedOffset>, Vec<u8>)>,
+    messages: Vec<LegacyMessage>,
 }
 
 impl LegacyMailbox {
