@@ -173,10 +173,18 @@ impl Config {
             Error::Config { message } => Error::config(format!("{}: {message}", path.display())),
             other => other,
         })?;
-        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        if config.base_dir.as_os_str().is_empty() {
-            config.base_dir = PathBuf::from(".");
-        }
+        // Absolute, so that the run's identity (which names the source and
+        // destination paths) is the same whichever directory the CLI runs from.
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        config.base_dir = std::path::absolute(parent).map_err(|e| {
+            Error::config(format!(
+                "cannot resolve the directory of {}: {e}",
+                path.display()
+            ))
+        })?;
         Ok(config)
     }
 

@@ -197,6 +197,8 @@ async fn bad_rows_are_errors_with_lines_and_good_rows_come_out() {
             "accounts.csv:9: invalid password hash \"***\": it must start with a {SCHEME} such as {SSHA}",
             "ok good2@x.org",
             "accounts.csv:11: the row has 2 fields, the header has 4 (a quoted field runs over several lines: is a closing quote missing?)",
+            // The broken quote swallows no later row.
+            "ok after@x.org",
         ]
     );
 }

@@ -5,7 +5,7 @@ use futures::StreamExt;
 
 use super::mail_copy::copy_mail;
 use super::phase::{Phase, PhaseContext, PhaseNeeds};
-use super::provisioning::INVALID_PREFIX;
+use super::provisioning::invalid;
 use super::work::{Work, WorkItem};
 use crate::capability::Capability;
 use crate::destination::Change;
@@ -52,11 +52,7 @@ impl Phase for DataPhase {
                 Err(e) => {
                     if self.report_invalid {
                         bad += 1;
-                        items.push(WorkItem::new(
-                            format!("{INVALID_PREFIX}{bad:06}:{e}"),
-                            0,
-                            Work::Invalid(e.to_string()),
-                        ));
+                        items.push(invalid(&e, bad));
                     }
                     continue;
                 }

@@ -20,11 +20,23 @@ pub struct ProvisioningPhase;
 /// Key prefix of items recording unreadable source records.
 pub const INVALID_PREFIX: &str = "invalid:";
 
-fn invalid(err: &Error, seq: usize) -> WorkItem {
-    // The error text names file and line, so it is stable across runs of the same
-    // input; the sequence number keeps two identical texts apart.
+/// The item recording an unreadable source record. Its key names the file and
+/// line (`invalid:export/accounts.csv:4`), stable across runs of the same input;
+/// `seq` keeps apart errors without a line.
+pub(crate) fn invalid(err: &Error, seq: usize) -> WorkItem {
+    let place = match err {
+        Error::Input {
+            file,
+            line: Some(line),
+            ..
+        } => format!("{}:{line}", file.display()),
+        Error::Input {
+            file, line: None, ..
+        } => format!("{}#{seq}", file.display()),
+        _ => format!("#{seq}"),
+    };
     WorkItem::new(
-        format!("{INVALID_PREFIX}{seq:06}:{err}"),
+        format!("{INVALID_PREFIX}{place}"),
         0,
         Work::Invalid(err.to_string()),
     )

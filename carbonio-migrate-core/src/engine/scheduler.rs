@@ -179,7 +179,7 @@ impl Scheduler<'_> {
 
     fn record_failure(&self, phase: &str, key: &str, error: String) -> ItemResult {
         let ctx = self.ctx;
-        tracing::error!(phase, item = key, "{error}");
+        tracing::debug!(phase, item = key, "failed: {error}");
         if let Err(e) = ctx.journal.fail_item(ctx.run, phase, key, &error) {
             return ItemResult::Failed(format!("{error}; and recording it failed: {}", e.chain()));
         }

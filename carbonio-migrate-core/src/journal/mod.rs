@@ -20,4 +20,4 @@ mod store;
 pub use identity::RunIdentity;
 pub use items::{ItemRecord, ItemState};
 pub use message_map::{FolderKey, MappedMessage};
-pub use store::{Journal, RunId, RunRecord};
+pub use store::{Journal, RunId, RunRecord, JOURNAL_FILE};

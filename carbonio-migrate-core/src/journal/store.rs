@@ -13,6 +13,9 @@ use super::schema;
 use crate::error::{Error, Result};
 use crate::model::{MessageSignature, Uid};
 
+/// The journal's file name in a state directory.
+pub const JOURNAL_FILE: &str = "journal.sqlite";
+
 /// Identifies one run in the journal.
 pub type RunId = i64;
 
@@ -58,7 +61,7 @@ impl Journal {
                 e,
             )
         })?;
-        let path = state_dir.join("journal.sqlite");
+        let path = state_dir.join(JOURNAL_FILE);
         let conn = Connection::open(&path).map_err(db("opening the journal"))?;
         conn.execute_batch(schema::PRAGMAS)
             .map_err(db("configuring the journal"))?;
@@ -83,6 +86,12 @@ impl Journal {
             conn: Mutex::new(conn),
             path,
         })
+    }
+
+    /// Whether `state_dir` holds a journal (commands that only read it must not
+    /// create one).
+    pub fn exists(state_dir: &Path) -> bool {
+        state_dir.join(JOURNAL_FILE).is_file()
     }
 
     /// The journal file.

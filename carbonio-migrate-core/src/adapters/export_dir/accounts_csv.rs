@@ -114,6 +114,7 @@ fn read_header(rows: &mut CsvRows) -> Result<(AccountColumns, Vec<String>)> {
         Some(Err(e)) => Err(e),
         Some(Ok(header)) => {
             let (columns, warnings) = AccountColumns::from_header(&header, rows.file());
+            rows.set_width(columns.width);
             if columns.has_email() {
                 Ok((columns, warnings))
             } else {

@@ -42,6 +42,7 @@ pub(super) struct CsvRows {
     reader: csv::Reader<File>,
     record: ByteRecord,
     finished: bool,
+    width: Option<usize>,
 }
 
 impl CsvRows {
@@ -61,7 +62,31 @@ impl CsvRows {
             reader,
             record: ByteRecord::new(),
             finished: false,
+            width: None,
         })
+    }
+
+    /// Declares how many fields a row has (the header's width). From then on a
+    /// record that spans several lines *and* has another width is taken for a
+    /// quote opened and never closed: it is returned (so the caller reports it at
+    /// its line), and reading starts again at the record's second line, so the
+    /// rows the stray quote swallowed are read as rows again.
+    pub fn set_width(&mut self, width: usize) {
+        self.width = Some(width);
+    }
+
+    /// Moves the reader to the line after the one starting at `start`.
+    fn resync_after_first_line(&mut self, start: &csv::Position) -> std::io::Result<()> {
+        use std::io::{BufRead, Seek, SeekFrom};
+        let mut file = std::io::BufReader::new(File::open(&self.file)?);
+        file.seek(SeekFrom::Start(start.byte()))?;
+        let mut first_line = Vec::new();
+        let n = file.read_until(b'\n', &mut first_line)?;
+        let mut next = csv::Position::new();
+        next.set_byte(start.byte() + n as u64)
+            .set_line(start.line() + 1)
+            .set_record(start.record() + 1);
+        self.reader.seek(next).map_err(std::io::Error::other)
     }
 
     /// The file being read.
@@ -94,6 +119,20 @@ impl Iterator for CsvRows {
                     .iter()
                     .map(|f| std::str::from_utf8(f).ok().map(str::to_string))
                     .collect();
+                let start = self.record.position().cloned();
+                if let (Some(width), Some(fields), Some(start)) = (self.width, &fields, start) {
+                    let unclosed_quote =
+                        fields.len() != width && fields.iter().any(|f| f.contains('\n'));
+                    if unclosed_quote {
+                        if let Err(e) = self.resync_after_first_line(&start) {
+                            self.finished = true;
+                            return Some(Err(self.error(
+                                line,
+                                format!("cannot read the file again after a broken quote: {e}"),
+                            )));
+                        }
+                    }
+                }
                 Some(match fields {
                     Some(fields) => Ok(CsvRow { line, fields }),
                     None => {
@@ -137,6 +176,28 @@ mod tests {
         assert_eq!(rows[1].fields, ["multi\nline", "x"]);
         assert!(rows[1].has_multiline_field());
         assert_eq!(rows[2].line, 4);
+    }
+
+    #[test]
+    fn an_unclosed_quote_swallows_no_later_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "a,b,c\nx,\"open,y\nnext,1,2\nlast,3,4\n").unwrap();
+        let mut rows = CsvRows::open(&path).unwrap();
+        let header = rows.next().unwrap().unwrap();
+        rows.set_width(header.fields.len());
+        let rest: Vec<CsvRow> = rows.map(Result::unwrap).collect();
+        assert_eq!(rest[0].line, 2);
+        assert!(rest[0].has_multiline_field());
+        assert_eq!(
+            (rest[1].line, rest[1].fields.clone()),
+            (3, vec!["next".to_string(), "1".into(), "2".into()])
+        );
+        assert_eq!(
+            (rest[2].line, rest[2].fields.clone()),
+            (4, vec!["last".to_string(), "3".into(), "4".into()])
+        );
+        assert_eq!(rest.len(), 3);
     }
 
     #[test]

@@ -37,7 +37,10 @@ impl DomainRows {
         };
         let mut account_rows = CsvRows::open(accounts)?;
         let columns = match account_rows.next() {
-            Some(Ok(header)) => Some(AccountColumns::from_header(&header, accounts).0),
+            Some(Ok(header)) => {
+                account_rows.set_width(header.fields.len());
+                Some(AccountColumns::from_header(&header, accounts).0)
+            }
             _ => None,
         }
         .filter(AccountColumns::has_email);

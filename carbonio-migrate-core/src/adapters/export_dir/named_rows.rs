@@ -154,7 +154,10 @@ impl Iterator for NamedRows {
                     return Some(Err(e));
                 }
                 Some(Ok(header)) => match NamedHeader::read(&header, self.rows.file()).0 {
-                    Some(parsed) => self.header = Some(parsed),
+                    Some(parsed) => {
+                        self.rows.set_width(header.fields.len());
+                        self.header = Some(parsed);
+                    }
                     None => {
                         self.finished = true;
                         return Some(Err(self
