@@ -112,6 +112,7 @@ fn sigkill_at_random_points_then_rerun_gives_the_same_bundle() {
 
     let mut rng = rand::rng();
     let rounds = 8;
+    let mut total_killed = 0;
     for round in 0..rounds {
         let root = quickstart_copy(&dir.path().join(format!("round{round}")));
         // Kill up to three times per round, each at a random instant within the
@@ -134,6 +135,7 @@ fn sigkill_at_random_points_then_rerun_gives_the_same_bundle() {
             }
             child.wait().unwrap();
         }
+        total_killed += killed;
         let out = cli(&root, &["run"]);
         assert!(
             matches!(out.status.code(), Some(0)),
@@ -148,4 +150,8 @@ fn sigkill_at_random_points_then_rerun_gives_the_same_bundle() {
         let out = cli(&root, &["verify", "--deep"]);
         assert_eq!(out.status.code(), Some(0), "round {round}: {}", text(&out));
     }
+    assert!(
+        total_killed >= rounds / 2,
+        "only {total_killed} runs were killed mid-way: the test proves little"
+    );
 }

@@ -544,3 +544,56 @@ async fn a_procedure_the_pair_cannot_do_is_refused_by_name() {
     .to_string();
     assert_eq!(err, "configuration: procedure 'zimbra' cannot run: phase 'shares' needs a source that reads shares, and adapter 'memory' does not");
 }
+
+#[tokio::test]
+async fn progress_tells_folder_totals_and_copied_bytes_per_account() {
+    let f = Fixture::new();
+    let engine = f.engine(EngineSettings::default()).unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = {
+        let events = events.clone();
+        ProgressSink::new(move |e| events.lock().unwrap().push(e))
+    };
+    engine
+        .run(RunOptions {
+            progress: sink,
+            ..RunOptions::default()
+        })
+        .await
+        .unwrap();
+    let events = events.lock().unwrap();
+    let inbox_total = events.iter().find_map(|e| match e {
+        ProgressEvent::MailFolderStarted {
+            account,
+            folder,
+            messages,
+            already_copied,
+        } if account == "ada@example.org" && folder == "INBOX" => {
+            Some((*messages, *already_copied))
+        }
+        _ => None,
+    });
+    assert_eq!(inbox_total, Some((4, 0)));
+    let (msgs, bytes) = events.iter().fold((0, 0), |(m, b), e| match e {
+        ProgressEvent::MailCopied {
+            account,
+            messages,
+            bytes,
+            ..
+        } if account == "ada@example.org" => (m + messages, b + bytes),
+        _ => (m, b),
+    });
+    assert_eq!(msgs, 5);
+    let expected: u64 = [
+        msg("one", "hello"),
+        msg("two", "world"),
+        msg("dup", "same"),
+        msg("dup", "same"),
+        msg("drei", "ü"),
+    ]
+    .iter()
+    .map(|m| m.len() as u64)
+    .sum();
+    assert_eq!(bytes, expected);
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::PhaseStarted { phase, items: 7, .. } if phase == "provisioning")));
+}

@@ -80,6 +80,8 @@ impl ProgressView for PlainLines {
                 Some(line)
             }
             ProgressEvent::ItemStarted { .. } => None,
+            // Per-folder sizes are for views that draw one bar per account.
+            ProgressEvent::MailFolderStarted { .. } => None,
             ProgressEvent::ItemRetrying {
                 phase,
                 key,

@@ -43,6 +43,12 @@ pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<C
             uid_validity: status.uid_validity,
         };
         let mut after = ctx.journal.max_uid(&key)?;
+        ctx.progress.emit(ProgressEvent::MailFolderStarted {
+            account: address.to_string(),
+            folder: source_folder.path.to_string(),
+            messages: status.messages,
+            already_copied: ctx.journal.folder_message_count(&key)?,
+        });
         loop {
             if ctx.cancel.is_cancelled() {
                 return Err(Error::Cancelled);

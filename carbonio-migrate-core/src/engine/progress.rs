@@ -8,6 +8,7 @@ use serde::Serialize;
 /// Something that happened during a run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProgressEvent {
     /// A phase planned its work.
     PhaseStarted {
@@ -48,6 +49,18 @@ pub enum ProgressEvent {
         outcome: String,
         /// The error, when it failed.
         error: Option<String>,
+    },
+    /// An account's folder is about to be copied: its size on the source and how
+    /// much of it earlier runs copied, so a view can show done/total per account.
+    MailFolderStarted {
+        /// The account.
+        account: String,
+        /// The source folder.
+        folder: String,
+        /// Messages in the source folder.
+        messages: u64,
+        /// Messages of it already in the journal.
+        already_copied: u64,
     },
     /// Messages were copied for an account (counts are increments).
     MailCopied {

@@ -20,4 +20,4 @@ mod store;
 pub use identity::RunIdentity;
 pub use items::{ItemRecord, ItemState};
 pub use message_map::{FolderKey, MappedMessage};
-pub use store::{Journal, RunId, RunRecord, JOURNAL_FILE};
+pub use store::{Journal, RunId, RunLock, RunRecord, JOURNAL_FILE, RUN_LOCK_FILE};

@@ -16,6 +16,17 @@ use crate::model::{MessageSignature, Uid};
 /// The journal's file name in a state directory.
 pub const JOURNAL_FILE: &str = "journal.sqlite";
 
+/// The file a run holds locked, so two runs never share a state directory.
+pub const RUN_LOCK_FILE: &str = "run.lock";
+
+/// Held while a run writes to a state directory; the lock is released when it
+/// is dropped, or by the kernel when the process dies (even by `kill -9`), so a
+/// crashed run never leaves a stale lock behind.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
 /// Identifies one run in the journal.
 pub type RunId = i64;
 
@@ -92,6 +103,31 @@ impl Journal {
     /// create one).
     pub fn exists(state_dir: &Path) -> bool {
         state_dir.join(JOURNAL_FILE).is_file()
+    }
+
+    /// Takes the state directory's run lock.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when another run holds it (`status` and `report` may read
+    /// meanwhile; they do not take the lock).
+    pub fn lock_for_run(&self) -> Result<RunLock> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let path = dir.join(RUN_LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::config(format!(
+                "another carbonio-migrate run is using the state directory {}; wait for it to finish \
+                 (or give each shard its own state directory)",
+                dir.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()), e)),
+        }
     }
 
     /// The journal file.
@@ -446,6 +482,23 @@ impl Journal {
             .map_err(db("reading copied messages"))
     }
 
+    /// Number of messages recorded for one folder (and UIDVALIDITY).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] on a database failure.
+    pub fn folder_message_count(&self, folder: &FolderKey) -> Result<u64> {
+        let conn = self.conn();
+        let Some(id) =
+            Self::folder_id(&conn, folder, false).map_err(db("counting copied messages"))?
+        else {
+            return Ok(0);
+        };
+        conn.prepare_cached("SELECT count(*) FROM message_map WHERE folder_id = ?1")
+            .and_then(|mut s| s.query_row(params![id], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .map_err(db("counting copied messages"))
+    }
+
     /// Number of messages recorded for an account (all folders).
     ///
     /// # Errors
@@ -513,6 +566,21 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("new state_dir"), "{err}");
+    }
+
+    #[test]
+    fn a_second_run_on_the_same_state_dir_is_refused_until_the_first_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let lock = j.lock_for_run().unwrap();
+        let other = Journal::open(dir.path()).unwrap();
+        let err = other.lock_for_run().unwrap_err().to_string();
+        assert!(
+            err.contains("another carbonio-migrate run is using the state directory"),
+            "{err}"
+        );
+        drop(lock);
+        other.lock_for_run().unwrap();
     }
 
     #[test]
