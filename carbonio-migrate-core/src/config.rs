@@ -256,6 +256,54 @@ pub fn adapter_config<T: serde::de::DeserializeOwned>(
         .map_err(|e: toml::de::Error| Error::config(format!("[{section}]: {}", e.message())))
 }
 
+/// Reads a secret named by `password_env` or `password_file` of `section`.
+/// Secrets are never inline in the configuration file.
+///
+/// # Errors
+/// [`Error::Config`] naming the section and the variable or file (never the
+/// secret) when neither is set, the variable is unset, or the file is unreadable
+/// or empty.
+pub fn secret_from(
+    section: &str,
+    password_env: Option<&str>,
+    password_file: Option<&Path>,
+) -> Result<crate::model::Secret> {
+    match (password_env, password_file) {
+        (Some(var), None) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(crate::model::Secret::new(v)),
+            _ => Err(Error::config(format!(
+                "[{section}] password_env = {var:?}: that environment variable is not set"
+            ))),
+        },
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Error::config(format!(
+                    "[{section}] password_file = {:?}: cannot read it: {e}",
+                    file.display().to_string()
+                ))
+            })?;
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('\r');
+            if first.is_empty() {
+                return Err(Error::config(format!(
+                    "[{section}] password_file {:?} is empty",
+                    file.display().to_string()
+                )));
+            }
+            Ok(crate::model::Secret::new(first))
+        }
+        (Some(_), Some(_)) => Err(Error::config(format!(
+            "[{section}] set password_env or password_file, not both"
+        ))),
+        (None, None) => Err(Error::config(format!(
+            "[{section}] needs password_env or password_file (secrets are never inline)"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +333,35 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("[source] needs a `type`"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_from_env_or_file_never_echoed() {
+        std::env::set_var("CM_TEST_SECRET_1", "s3cret");
+        assert_eq!(
+            secret_from("source", Some("CM_TEST_SECRET_1"), None)
+                .unwrap()
+                .expose(),
+            "s3cret"
+        );
+        let err = secret_from("source", Some("CM_TEST_SECRET_UNSET"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[source] password_env = \"CM_TEST_SECRET_UNSET\""),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "from-file\nignored\n").unwrap();
+        assert_eq!(
+            secret_from("destination", None, Some(&f)).unwrap().expose(),
+            "from-file"
+        );
+        assert!(secret_from("x", None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("never inline"));
     }
 
     #[test]

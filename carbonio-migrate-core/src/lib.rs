@@ -37,6 +37,8 @@ pub mod error;
 pub mod journal;
 pub mod model;
 pub mod source;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod wrap;
 
 pub use capability::{Capabilities, Capability};

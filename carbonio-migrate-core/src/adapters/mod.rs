@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod export_dir;
+pub mod imap;
 pub mod memory;
 pub mod prov_script;
 pub mod registry;

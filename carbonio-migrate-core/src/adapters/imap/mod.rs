@@ -1,0 +1,11 @@
+//! The `imap` adapter: a [`crate::Source`] reading any IMAP server (Dovecot,
+//! Courier, Cyrus, Exchange, Zimbra) and a [`crate::Destination`] writing mail
+//! into an IMAP server (Carbonio), with admin impersonation on either side.
+//!
+//! Reading is built on `async-imap`; the write path (pipelined APPEND with
+//! LITERAL+ and MULTIAPPEND, APPENDUID) on `imap-codec` — see
+//! `docs/design/0003-imap.md`.
+
+pub mod config;
+
+pub use config::{AuthMode, ImapConfig, TlsMode};
