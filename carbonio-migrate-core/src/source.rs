@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, Appointment, Contact, Cos, DistributionList, Domain, Folder, FolderPath, Message,
-    MessageMeta, Uid,
+    header_block, Account, Appointment, Contact, Cos, DistributionList, Domain, Folder, FolderPath,
+    Message, MessageMeta, Uid,
 };
 
 /// A stream of results: a source streams objects instead of collecting them, and
@@ -129,4 +129,27 @@ pub trait MailboxReader: Send {
         folder: &FolderPath,
         uids: &[Uid],
     ) -> Result<ResultStream<'a, Message>>;
+
+    /// The header block (up to and including the empty line) and total size of
+    /// each message of `uids` that exists, in the order asked. Used to recognise
+    /// messages by [`MessageSignature`] without their bodies. The default reads
+    /// whole bodies; readers that can fetch headers alone (IMAP `BODY.PEEK[HEADER]`)
+    /// override it.
+    ///
+    /// [`MessageSignature`]: crate::model::MessageSignature
+    async fn fetch_headers(
+        &mut self,
+        folder: &FolderPath,
+        uids: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<u8>, u64)>> {
+        let mut out = Vec::with_capacity(uids.len());
+        let mut stream = self.fetch(folder, uids).await?;
+        while let Some(message) = futures::StreamExt::next(&mut stream).await {
+            let message = message?;
+            let uid = message.meta.uid;
+            let raw = message.body.read_all().await?;
+            out.push((uid, header_block(&raw).to_vec(), raw.len() as u64));
+        }
+        Ok(out)
+    }
 }

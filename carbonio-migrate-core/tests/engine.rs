@@ -597,3 +597,130 @@ async fn progress_tells_folder_totals_and_copied_bytes_per_account() {
     assert_eq!(bytes, expected);
     assert!(events.iter().any(|e| matches!(e, ProgressEvent::PhaseStarted { phase, items: 7, .. } if phase == "provisioning")));
 }
+
+#[tokio::test]
+async fn a_lost_journal_copies_nothing_twice() {
+    let f = Fixture::new();
+    f.engine(EngineSettings::default())
+        .unwrap()
+        .run(RunOptions::default())
+        .await
+        .unwrap();
+    let writes = f.dest.write_calls();
+    // Same source and destination, a new state directory: no journal at all.
+    let other_state = tempfile::tempdir().unwrap();
+    let engine = Engine::new(
+        Arc::new(f.source.clone()),
+        Arc::new(f.dest.clone()),
+        Arc::new(Journal::open(other_state.path()).unwrap()),
+        Procedure::named("generic").unwrap(),
+        EngineSettings::default(),
+    )
+    .unwrap();
+    let summary = engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.failed, 0, "{:?}", summary.failures);
+    assert_eq!(
+        f.dest.write_calls(),
+        writes,
+        "every message recognised on the destination"
+    );
+    let ada = addr("ada@example.org");
+    assert_eq!(
+        f.dest
+            .messages_in(&ada, &FolderPath::parse("Inbox").unwrap())
+            .len(),
+        4
+    );
+    assert_eq!(
+        engine.journal().message_count("ada@example.org").unwrap(),
+        5,
+        "recognised messages are journaled"
+    );
+}
+
+#[tokio::test]
+async fn a_uidvalidity_change_recognises_instead_of_duplicating() {
+    let f = Fixture::new();
+    let engine = f.engine(EngineSettings::default()).unwrap();
+    engine.run(RunOptions::default()).await.unwrap();
+    let ada = addr("ada@example.org");
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    f.source.set_uid_validity(&ada, &inbox, 99);
+    f.source.add_message(
+        &ada,
+        &inbox,
+        Flags::default(),
+        date("2025-01-01T00:00:00Z"),
+        msg("after", "reset"),
+    );
+    let summary = engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.failed, 0, "{:?}", summary.failures);
+    let got = f
+        .dest
+        .messages_in(&ada, &FolderPath::parse("Inbox").unwrap());
+    assert_eq!(got.len(), 5, "the four old ones once, the new one once");
+    assert_eq!(got[4].body, msg("after", "reset"));
+}
+
+#[tokio::test]
+async fn partly_copied_folders_get_only_what_is_missing_and_duplicates_stay_counted() {
+    // The destination already holds two messages of ada's INBOX, one of them one
+    // of the two identical "dup" messages, written by a run whose journal is lost.
+    let f = Fixture::new();
+    let partial = MemorySource::new();
+    partial.add_domain(Domain::new(DomainName::parse("example.org").unwrap()));
+    let ada = addr("ada@example.org");
+    partial.add_account(Account::new(ada.clone()));
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    partial.add_message(
+        &ada,
+        &inbox,
+        Flags::default(),
+        date("1998-03-01T10:00:00+01:00"),
+        msg("one", "hello"),
+    );
+    partial.add_message(
+        &ada,
+        &inbox,
+        Flags::default(),
+        date("2031-01-01T00:00:00Z"),
+        msg("dup", "same"),
+    );
+    let first_state = tempfile::tempdir().unwrap();
+    Engine::new(
+        Arc::new(partial),
+        Arc::new(f.dest.clone()),
+        Arc::new(Journal::open(first_state.path()).unwrap()),
+        Procedure::named("generic").unwrap(),
+        EngineSettings::default(),
+    )
+    .unwrap()
+    .run(RunOptions::default())
+    .await
+    .unwrap();
+    let engine = f.engine(EngineSettings::default()).unwrap();
+    let summary = engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.failed, 0, "{:?}", summary.failures);
+    let got = f
+        .dest
+        .messages_in(&ada, &FolderPath::parse("Inbox").unwrap());
+    let bodies: Vec<Vec<u8>> = got.iter().map(|m| m.body.clone()).collect();
+    assert_eq!(
+        got.len(),
+        4,
+        "{:?}",
+        bodies
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        bodies.iter().filter(|b| **b == msg("dup", "same")).count(),
+        2,
+        "a copy is a copy, not a dedupe"
+    );
+    assert_eq!(
+        bodies.iter().filter(|b| **b == msg("one", "hello")).count(),
+        1
+    );
+}

@@ -5,11 +5,13 @@ use futures::StreamExt;
 
 use super::phase::PhaseContext;
 use super::progress::ProgressEvent;
+use super::recognition::Unaccounted;
 use crate::capability::Capability;
-use crate::destination::Change;
+use crate::destination::{Change, MailboxWriter};
 use crate::error::{Error, Result};
 use crate::journal::{FolderKey, MappedMessage};
-use crate::model::{Account, Folder, Message, MessageMeta, Uid};
+use crate::model::{Account, Folder, Message, MessageMeta, MessageSignature, Uid};
+use crate::source::MailboxReader;
 
 /// Metadata read per `list` call: bounds memory whatever the folder size.
 const PAGE: usize = 512;
@@ -22,64 +24,222 @@ const BATCH_BYTES: u64 = 16 << 20;
 /// Copies every not-yet-copied message of `account`.
 ///
 /// Resuming: the journal's highest source UID per folder (for the folder's
-/// current UIDVALIDITY) is the checkpoint; only later UIDs are read. A
-/// destination that cannot resume midway has the account's records forgotten
-/// first and is rewritten from the start.
+/// current UIDVALIDITY) is the checkpoint; only later UIDs are read, and
+/// destination messages the journal does not account for are recognised by
+/// signature (see [`super::recognition`]). A destination that cannot resume
+/// midway has the account's records forgotten first and is rewritten from the
+/// start.
 pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<Change> {
     let address = account.address.as_str();
-    if !ctx.destination.capabilities().has(Capability::ResumeMail) {
+    let caps = ctx.destination.capabilities();
+    let resumes = caps.has(Capability::ResumeMail);
+    if !resumes {
         ctx.journal.forget_messages(address)?;
     }
-    let mut reader = ctx.source.mailbox(account).await?;
-    let mut writer = ctx.destination.mailbox(account).await?;
-    let folders = reader.folders().await?;
-    let mut copied = 0u64;
+    let mut copy = AccountCopy {
+        ctx,
+        account,
+        reader: ctx.source.mailbox(account).await?,
+        writer: ctx.destination.mailbox(account).await?,
+        // Only a destination that keeps what it was given can hold messages the
+        // journal does not know; reading it back is how they are recognised.
+        written: if resumes && caps.has(Capability::ReadBack) {
+            Some(ctx.destination.read_back(account).await?)
+        } else {
+            None
+        },
+        copied: 0,
+    };
+    let folders = copy.reader.folders().await?;
     for (source_folder, dest_folder) in ctx.rules.map_all(&folders) {
-        writer.ensure_folder(&dest_folder).await?;
-        let status = reader.status(&source_folder.path).await?;
-        let key = FolderKey {
-            account: address.to_string(),
-            folder: source_folder.path.to_string(),
-            uid_validity: status.uid_validity,
-        };
-        let mut after = ctx.journal.max_uid(&key)?;
-        ctx.progress.emit(ProgressEvent::MailFolderStarted {
-            account: address.to_string(),
-            folder: source_folder.path.to_string(),
-            messages: status.messages,
-            already_copied: ctx.journal.folder_message_count(&key)?,
-        });
-        loop {
-            if ctx.cancel.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let page = reader.list(&source_folder.path, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.uid);
-            for batch in batches(page) {
-                if ctx.cancel.is_cancelled() {
-                    return Err(Error::Cancelled);
-                }
-                copied += copy_batch(
-                    ctx,
-                    account,
-                    &mut *reader,
-                    &mut *writer,
-                    &source_folder,
-                    &dest_folder,
-                    &key,
-                    batch,
-                )
-                .await?;
-            }
-        }
+        copy.folder(&source_folder, &dest_folder).await?;
     }
+    let AccountCopy { writer, copied, .. } = copy;
     writer.finish().await?;
     Ok(if copied == 0 {
         Change::Unchanged
     } else {
         Change::Created
     })
+}
+
+struct AccountCopy<'a> {
+    ctx: &'a PhaseContext,
+    account: &'a Account,
+    reader: Box<dyn MailboxReader>,
+    writer: Box<dyn MailboxWriter>,
+    written: Option<Box<dyn MailboxReader>>,
+    copied: u64,
+}
+
+impl AccountCopy<'_> {
+    async fn folder(&mut self, source_folder: &Folder, dest_folder: &Folder) -> Result<()> {
+        let ctx = self.ctx;
+        let address = self.account.address.as_str();
+        self.writer.ensure_folder(dest_folder).await?;
+        let status = self.reader.status(&source_folder.path).await?;
+        let key = FolderKey {
+            account: address.to_string(),
+            folder: source_folder.path.to_string(),
+            uid_validity: status.uid_validity,
+        };
+        let known = ctx.journal.folder_message_count(&key)?;
+        let mut unaccounted = match &mut self.written {
+            Some(written) => {
+                let after = if known == 0 {
+                    None
+                } else {
+                    ctx.journal.max_dst_uid(&key)?
+                };
+                // With journal rows but no destination UIDs recorded, the
+                // destination cannot say which of its messages are new.
+                if known > 0 && after.is_none() {
+                    Unaccounted::default()
+                } else {
+                    Unaccounted::read(&mut **written, &dest_folder.path, after).await?
+                }
+            }
+            None => Unaccounted::default(),
+        };
+        ctx.progress.emit(ProgressEvent::MailFolderStarted {
+            account: address.to_string(),
+            folder: source_folder.path.to_string(),
+            messages: status.messages,
+            already_copied: known,
+        });
+        let mut after = ctx.journal.max_uid(&key)?;
+        loop {
+            if ctx.cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let page = self.reader.list(&source_folder.path, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.uid);
+            for batch in batches(page) {
+                if ctx.cancel.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                self.batch(source_folder, dest_folder, &key, batch, &mut unaccounted)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn batch(
+        &mut self,
+        source_folder: &Folder,
+        dest_folder: &Folder,
+        key: &FolderKey,
+        batch: Vec<MessageMeta>,
+        unaccounted: &mut Unaccounted,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        let account = self.account;
+        let item = |uid: Uid| {
+            format!(
+                "message {} {} uid {uid}",
+                account.address, source_folder.path
+            )
+        };
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut wanted = Vec::with_capacity(batch.len());
+        for meta in &batch {
+            match ctx.max_message_size {
+                Some(max) if meta.size > max => {
+                    let reason = format!(
+                        "{} bytes is over mail.max_message_size ({max} bytes); not copied",
+                        meta.size
+                    );
+                    self.fail_message(&item(meta.uid), reason)?;
+                }
+                _ => wanted.push(meta.uid),
+            }
+        }
+        if !unaccounted.is_empty() && !wanted.is_empty() {
+            // Already on the destination though not journaled: record, don't copy.
+            let headers = self
+                .reader
+                .fetch_headers(&source_folder.path, &wanted)
+                .await?;
+            for (uid, header, size) in headers {
+                let signature = MessageSignature::compute(&header, size);
+                if let Some(dst_uid) = unaccounted.take(&signature) {
+                    wanted.retain(|u| *u != uid);
+                    rows.push(MappedMessage {
+                        src_uid: uid,
+                        dst_uid: Some(dst_uid),
+                        size,
+                        signature: Some(signature),
+                    });
+                }
+            }
+        }
+        let mut messages: Vec<Message> = Vec::with_capacity(wanted.len());
+        if !wanted.is_empty() {
+            let mut stream = self.reader.fetch(&source_folder.path, &wanted).await?;
+            while let Some(m) = stream.next().await {
+                messages.push(m?);
+            }
+        }
+        // Metadata from the listing is authoritative for flags and dates; the
+        // fetch gives the body. Keep them paired by UID.
+        for m in &mut messages {
+            if let Some(meta) = batch.iter().find(|b| b.uid == m.meta.uid) {
+                m.meta = meta.clone();
+            }
+        }
+        let metas: Vec<MessageMeta> = messages.iter().map(|m| m.meta.clone()).collect();
+        let outcomes = if messages.is_empty() {
+            Vec::new()
+        } else {
+            self.writer.append(dest_folder, messages).await?
+        };
+        if outcomes.len() != metas.len() {
+            return Err(Error::Protocol {
+                context: format!("appending to {} of {}", dest_folder.path, account.address),
+                message: format!("{} outcomes for {} messages", outcomes.len(), metas.len()),
+            });
+        }
+        let mut bytes = 0u64;
+        let mut copied = 0u64;
+        for (meta, outcome) in metas.iter().zip(outcomes) {
+            match outcome {
+                Ok(dst_uid) => {
+                    bytes += meta.size;
+                    copied += 1;
+                    rows.push(MappedMessage {
+                        src_uid: meta.uid,
+                        dst_uid,
+                        size: meta.size,
+                        signature: None,
+                    });
+                }
+                Err(e) => self.fail_message(&item(meta.uid), e.to_string())?,
+            }
+        }
+        ctx.journal.record_messages(key, &rows)?;
+        self.copied += copied;
+        ctx.progress.emit(ProgressEvent::MailCopied {
+            account: account.address.to_string(),
+            folder: source_folder.path.to_string(),
+            messages: copied,
+            bytes,
+        });
+        Ok(())
+    }
+
+    fn fail_message(&self, key: &str, reason: String) -> Result<()> {
+        let ctx = self.ctx;
+        ctx.journal.fail_item(ctx.run, "data", key, &reason)?;
+        ctx.progress.emit(ProgressEvent::ItemFinished {
+            phase: "data".into(),
+            key: key.to_string(),
+            outcome: "failed".into(),
+            error: Some(reason),
+        });
+        Ok(())
+    }
 }
 
 /// Splits a page into append batches bounded in count and bytes.
@@ -100,99 +260,4 @@ fn batches(page: Vec<MessageMeta>) -> Vec<Vec<MessageMeta>> {
         }
     }
     out
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn copy_batch(
-    ctx: &PhaseContext,
-    account: &Account,
-    reader: &mut dyn crate::source::MailboxReader,
-    writer: &mut dyn crate::destination::MailboxWriter,
-    source_folder: &Folder,
-    dest_folder: &Folder,
-    key: &FolderKey,
-    batch: Vec<MessageMeta>,
-) -> Result<u64> {
-    let item = |uid: Uid| {
-        format!(
-            "message {} {} uid {uid}",
-            account.address, source_folder.path
-        )
-    };
-    let mut wanted = Vec::with_capacity(batch.len());
-    for meta in &batch {
-        match ctx.max_message_size {
-            Some(max) if meta.size > max => {
-                let reason = format!(
-                    "{} bytes is over mail.max_message_size ({max} bytes); not copied",
-                    meta.size
-                );
-                ctx.journal
-                    .fail_item(ctx.run, "data", &item(meta.uid), &reason)?;
-                ctx.progress.emit(ProgressEvent::ItemFinished {
-                    phase: "data".into(),
-                    key: item(meta.uid),
-                    outcome: "failed".into(),
-                    error: Some(reason),
-                });
-            }
-            _ => wanted.push(meta.uid),
-        }
-    }
-    let mut messages: Vec<Message> = Vec::with_capacity(wanted.len());
-    {
-        let mut stream = reader.fetch(&source_folder.path, &wanted).await?;
-        while let Some(m) = stream.next().await {
-            messages.push(m?);
-        }
-    }
-    // Metadata from the listing is authoritative for flags and dates; the fetch
-    // gives the body. Keep them paired by UID.
-    for m in &mut messages {
-        if let Some(meta) = batch.iter().find(|b| b.uid == m.meta.uid) {
-            m.meta = meta.clone();
-        }
-    }
-    let metas: Vec<MessageMeta> = messages.iter().map(|m| m.meta.clone()).collect();
-    let outcomes = writer.append(dest_folder, messages).await?;
-    if outcomes.len() != metas.len() {
-        return Err(Error::Protocol {
-            context: format!("appending to {} of {}", dest_folder.path, account.address),
-            message: format!("{} outcomes for {} messages", outcomes.len(), metas.len()),
-        });
-    }
-    let mut rows = Vec::with_capacity(metas.len());
-    let mut bytes = 0u64;
-    for (meta, outcome) in metas.iter().zip(outcomes) {
-        match outcome {
-            Ok(dst_uid) => {
-                bytes += meta.size;
-                rows.push(MappedMessage {
-                    src_uid: meta.uid,
-                    dst_uid,
-                    size: meta.size,
-                    signature: None,
-                });
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                ctx.journal
-                    .fail_item(ctx.run, "data", &item(meta.uid), &reason)?;
-                ctx.progress.emit(ProgressEvent::ItemFinished {
-                    phase: "data".into(),
-                    key: item(meta.uid),
-                    outcome: "failed".into(),
-                    error: Some(reason),
-                });
-            }
-        }
-    }
-    ctx.journal.record_messages(key, &rows)?;
-    ctx.progress.emit(ProgressEvent::MailCopied {
-        account: account.address.to_string(),
-        folder: source_folder.path.to_string(),
-        messages: rows.len() as u64,
-        bytes,
-    });
-    Ok(rows.len() as u64)
 }

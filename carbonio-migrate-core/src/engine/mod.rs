@@ -16,6 +16,7 @@ mod preflight;
 mod procedure;
 mod progress;
 mod provisioning;
+mod recognition;
 mod retry;
 mod runner;
 mod scheduler;

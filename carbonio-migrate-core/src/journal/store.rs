@@ -456,6 +456,25 @@ impl Journal {
         Ok(max.and_then(Uid::new))
     }
 
+    /// The highest destination UID recorded for the folder's messages, `None`
+    /// when none is (or the destination gave no UIDs).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] on a database failure.
+    pub fn max_dst_uid(&self, folder: &FolderKey) -> Result<Option<Uid>> {
+        let conn = self.conn();
+        let Some(id) =
+            Self::folder_id(&conn, folder, false).map_err(db("reading copied messages"))?
+        else {
+            return Ok(None);
+        };
+        let max: Option<u32> = conn
+            .prepare_cached("SELECT max(dst_uid) FROM message_map WHERE folder_id = ?1")
+            .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
+            .map_err(db("reading copied messages"))?;
+        Ok(max.and_then(Uid::new))
+    }
+
     /// The record of one source message, if it was copied.
     ///
     /// # Errors
