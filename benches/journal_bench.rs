@@ -24,6 +24,7 @@ fn rows(from: u32, to: u32) -> Vec<MappedMessage> {
             dst_uid: Uid::new(i + 7),
             size: u64::from(i % 100_000) + 300,
             signature: None,
+            flags: Some(0x5eed),
         })
         .collect()
 }

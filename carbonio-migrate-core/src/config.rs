@@ -57,6 +57,10 @@ pub struct MailConfig {
     /// Source folder path → destination folder path.
     #[serde(default)]
     pub rename: BTreeMap<String, String>,
+    /// On every re-run, also bring the flags of already copied messages up to date
+    /// (only those that changed, by CONDSTORE `CHANGEDSINCE` where the source has it).
+    #[serde(default)]
+    pub sync_flags: bool,
     /// Messages larger than this are reported as failed, never skipped silently
     /// (`"50MB"`, `"20MiB"`, bytes as a number).
     #[serde(default)]

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::capability::Capabilities;
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress, Folder, Message,
-    Uid,
+    Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress, Flags, Folder,
+    Message, Uid,
 };
 use crate::source::{FolderStatus, MailboxReader};
 
@@ -158,6 +158,17 @@ pub trait MailboxWriter: Send {
         folder: &Folder,
         messages: Vec<Message>,
     ) -> Result<Vec<AppendOutcome>>;
+
+    /// Replaces the flags of messages already written (by destination UID), for
+    /// `mail.sync_flags`. Writers that cannot change a message once written keep
+    /// the default, which refuses.
+    async fn set_flags(&mut self, folder: &Folder, changes: Vec<(Uid, Flags)>) -> Result<()> {
+        let _ = (folder, changes);
+        Err(Error::unsupported(
+            "changing the flags of copied messages",
+            "this destination",
+        ))
+    }
 
     /// Makes the account's mail durable.
     async fn finish(self: Box<Self>) -> Result<()>;

@@ -130,6 +130,27 @@ pub trait MailboxReader: Send {
         uids: &[Uid],
     ) -> Result<ResultStream<'a, Message>>;
 
+    /// The folder's CONDSTORE HIGHESTMODSEQ, when the server keeps one. Used with
+    /// [`MailboxReader::list_changed`] so a flag sync reads only what changed.
+    async fn highest_modseq(&mut self, folder: &FolderPath) -> Result<Option<u64>> {
+        let _ = folder;
+        Ok(None)
+    }
+
+    /// Like [`MailboxReader::list`], but only messages whose flags changed after
+    /// `modseq` (CONDSTORE `CHANGEDSINCE`). Returning more than that is allowed
+    /// (the default lists everything); returning less is not.
+    async fn list_changed(
+        &mut self,
+        folder: &FolderPath,
+        modseq: u64,
+        after: Option<Uid>,
+        limit: usize,
+    ) -> Result<Vec<MessageMeta>> {
+        let _ = modseq;
+        self.list(folder, after, limit).await
+    }
+
     /// The header block (up to and including the empty line) and total size of
     /// each message of `uids` that exists, in the order asked. Used to recognise
     /// messages by [`MessageSignature`] without their bodies. The default reads

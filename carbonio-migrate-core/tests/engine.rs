@@ -724,3 +724,74 @@ async fn partly_copied_folders_get_only_what_is_missing_and_duplicates_stay_coun
         1
     );
 }
+
+#[tokio::test]
+async fn sync_flags_updates_only_what_changed_and_then_writes_nothing() {
+    let f = Fixture::new();
+    let settings = EngineSettings {
+        sync_flags: true,
+        ..EngineSettings::default()
+    };
+    let engine = f.engine(settings).unwrap();
+    engine.run(RunOptions::default()).await.unwrap();
+    let ada = addr("ada@example.org");
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    let mut read_and_tagged = Flags {
+        seen: true,
+        flagged: true,
+        ..Flags::default()
+    };
+    read_and_tagged.keywords.insert("urgent".into());
+    assert!(f.source.set_flags(
+        &ada,
+        &inbox,
+        carbonio_migrate_core::model::Uid::new(2).unwrap(),
+        read_and_tagged.clone()
+    ));
+    let writes = f.dest.write_calls();
+    engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(
+        f.dest.write_calls(),
+        writes + 1,
+        "one message's flags changed, one write"
+    );
+    let got = f
+        .dest
+        .messages_in(&ada, &FolderPath::parse("Inbox").unwrap());
+    assert_eq!(got[1].flags, read_and_tagged);
+    assert!(
+        got[0].flags.seen && !got[0].flags.flagged,
+        "others untouched"
+    );
+    let writes = f.dest.write_calls();
+    engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(
+        f.dest.write_calls(),
+        writes,
+        "flags in sync: nothing written"
+    );
+}
+
+#[tokio::test]
+async fn without_sync_flags_copied_messages_keep_their_first_flags() {
+    let f = Fixture::new();
+    let engine = f.engine(EngineSettings::default()).unwrap();
+    engine.run(RunOptions::default()).await.unwrap();
+    let ada = addr("ada@example.org");
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    f.source.set_flags(
+        &ada,
+        &inbox,
+        carbonio_migrate_core::model::Uid::new(1).unwrap(),
+        Flags::default(),
+    );
+    let writes = f.dest.write_calls();
+    engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(f.dest.write_calls(), writes);
+    assert!(
+        f.dest
+            .messages_in(&ada, &FolderPath::parse("Inbox").unwrap())[0]
+            .flags
+            .seen
+    );
+}

@@ -33,6 +33,7 @@ impl Engine {
             retry: retry_policy(&config.run),
             rules: FolderRules::from_config(&config.mail)?,
             max_message_size: config.mail.max_message_size.map(|s| s.0),
+            sync_flags: config.mail.sync_flags,
         };
         let source = build_source(config)?;
         let destination = build_destination(config, state_dir)?;

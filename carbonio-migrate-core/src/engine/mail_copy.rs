@@ -108,6 +108,8 @@ impl AccountCopy<'_> {
             already_copied: known,
         });
         let mut after = ctx.journal.max_uid(&key)?;
+        // Messages copied by earlier runs: their flags may have changed since.
+        let copied_before = after;
         loop {
             if ctx.cancel.is_cancelled() {
                 return Err(Error::Cancelled);
@@ -122,6 +124,74 @@ impl AccountCopy<'_> {
                 self.batch(source_folder, dest_folder, &key, batch, &mut unaccounted)
                     .await?;
             }
+        }
+        if ctx.sync_flags {
+            if let Some(up_to) = copied_before {
+                self.sync_flags(source_folder, dest_folder, &key, up_to)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the destination flags of messages copied by earlier runs (source
+    /// UIDs up to `up_to`) in line with the source. Only messages whose flags
+    /// differ from what the journal says was written are changed; with CONDSTORE
+    /// only messages changed since the last sync are even read.
+    async fn sync_flags(
+        &mut self,
+        source_folder: &Folder,
+        dest_folder: &Folder,
+        key: &FolderKey,
+        up_to: Uid,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        let path = &source_folder.path;
+        let since = ctx.journal.folder_modseq(key)?;
+        let current = self.reader.highest_modseq(path).await?;
+        if since.is_some() && since == current {
+            return Ok(());
+        }
+        let mut cursor = None;
+        let mut changed = 0u64;
+        let mut done = false;
+        while !done {
+            let page = match since {
+                Some(modseq) => self.reader.list_changed(path, modseq, cursor, PAGE).await?,
+                None => self.reader.list(path, cursor, PAGE).await?,
+            };
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.uid);
+            let mut updates = Vec::new();
+            let mut fingerprints = Vec::new();
+            for meta in page {
+                if meta.uid > up_to {
+                    // Copied in this run, with the flags it has now.
+                    done = true;
+                    break;
+                }
+                let Some(row) = ctx.journal.lookup(key, meta.uid)? else {
+                    continue;
+                };
+                let (Some(dst_uid), fingerprint) = (row.dst_uid, meta.flags.fingerprint()) else {
+                    continue;
+                };
+                if row.flags != Some(fingerprint) {
+                    updates.push((dst_uid, meta.flags));
+                    fingerprints.push((meta.uid, fingerprint));
+                }
+            }
+            if !updates.is_empty() {
+                changed += updates.len() as u64;
+                self.writer.set_flags(dest_folder, updates).await?;
+                ctx.journal.set_flags(key, &fingerprints)?;
+            }
+        }
+        if let Some(modseq) = current {
+            ctx.journal.set_folder_modseq(key, modseq)?;
+        }
+        if changed > 0 {
+            tracing::info!(account = %self.account.address, folder = %path, changed, "flags synced");
         }
         Ok(())
     }
@@ -171,6 +241,9 @@ impl AccountCopy<'_> {
                         dst_uid: Some(dst_uid),
                         size,
                         signature: Some(signature),
+                        // What the destination copy carries is unknown: a flag
+                        // sync sets it.
+                        flags: None,
                     });
                 }
             }
@@ -213,6 +286,7 @@ impl AccountCopy<'_> {
                         dst_uid,
                         size: meta.size,
                         signature: None,
+                        flags: Some(meta.flags.fingerprint()),
                     });
                 }
                 Err(e) => self.fail_message(&item(meta.uid), e.to_string())?,

@@ -29,6 +29,8 @@ pub struct PhaseContext {
     pub rules: Arc<FolderRules>,
     /// Messages above this size are reported as failed instead of copied.
     pub max_message_size: Option<u64>,
+    /// Bring the flags of copied messages up to date.
+    pub sync_flags: bool,
     /// Where progress events go.
     pub progress: ProgressSink,
     /// Set when the run must stop (Ctrl-C); long items check it between batches.

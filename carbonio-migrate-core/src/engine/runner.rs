@@ -34,6 +34,8 @@ pub struct EngineSettings {
     pub rules: FolderRules,
     /// Messages above this size are reported as failed instead of copied.
     pub max_message_size: Option<u64>,
+    /// Bring the flags of copied messages up to date on re-runs.
+    pub sync_flags: bool,
 }
 
 impl Default for EngineSettings {
@@ -44,6 +46,7 @@ impl Default for EngineSettings {
             retry: RetryPolicy::default(),
             rules: FolderRules::default(),
             max_message_size: None,
+            sync_flags: false,
         }
     }
 }
@@ -159,6 +162,7 @@ impl Engine {
             run,
             rules: Arc::new(self.settings.rules.clone()),
             max_message_size: self.settings.max_message_size,
+            sync_flags: self.settings.sync_flags,
             progress: options.progress.clone(),
             cancel: options.cancel.clone(),
         }

@@ -25,4 +25,6 @@ pub struct MappedMessage {
     pub size: u64,
     /// Header signature, when computed.
     pub signature: Option<MessageSignature>,
+    /// [`crate::model::Flags::fingerprint`] of the flags written, when known.
+    pub flags: Option<u64>,
 }

@@ -1,7 +1,14 @@
 //! The journal's SQLite schema and pragmas.
 
-/// Version stored in `PRAGMA user_version`; a journal of another version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version stored in `PRAGMA user_version`; a journal of a newer version is
+/// refused, an older one upgraded.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2 added flag fingerprints (flag sync) and the folders' HIGHESTMODSEQ.
+pub const FROM_VERSION_1: &str = "
+ALTER TABLE message_map ADD COLUMN flags INTEGER;
+ALTER TABLE folders ADD COLUMN modseq INTEGER;
+";
 
 /// Pragmas for a crash-safe journal: WAL survives `kill -9` and power loss with
 /// every committed transaction intact; `synchronous = NORMAL` is durable in WAL
@@ -44,6 +51,7 @@ CREATE TABLE IF NOT EXISTS folders (
     account      TEXT NOT NULL,
     folder       TEXT NOT NULL,
     uid_validity INTEGER NOT NULL,
+    modseq       INTEGER,
     UNIQUE (account, folder, uid_validity)
 );
 CREATE TABLE IF NOT EXISTS message_map (
@@ -52,6 +60,7 @@ CREATE TABLE IF NOT EXISTS message_map (
     dst_uid   INTEGER,
     size      INTEGER NOT NULL,
     signature TEXT,
+    flags     INTEGER,
     PRIMARY KEY (folder_id, src_uid)
 ) WITHOUT ROWID;
 ";

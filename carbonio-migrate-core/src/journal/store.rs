@@ -79,7 +79,7 @@ impl Journal {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(db("reading the journal version"))?;
-        if version != 0 && version != schema::SCHEMA_VERSION {
+        if version > schema::SCHEMA_VERSION {
             return Err(Error::Journal {
                 context: format!(
                     "{} has schema version {version}, this build understands {}",
@@ -91,6 +91,10 @@ impl Journal {
         }
         conn.execute_batch(schema::TABLES)
             .map_err(db("creating the journal tables"))?;
+        if version == 1 {
+            conn.execute_batch(schema::FROM_VERSION_1)
+                .map_err(db("upgrading the journal from version 1"))?;
+        }
         conn.execute_batch(&format!("PRAGMA user_version = {}", schema::SCHEMA_VERSION))
             .map_err(db("writing the journal version"))?;
         Ok(Journal {
@@ -421,7 +425,8 @@ impl Journal {
                 })?;
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO message_map (folder_id, src_uid, dst_uid, size, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT OR REPLACE INTO message_map (folder_id, src_uid, dst_uid, size, signature, flags) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(db("recording copied messages"))?;
             for row in rows {
@@ -430,7 +435,9 @@ impl Journal {
                     row.src_uid.get(),
                     row.dst_uid.map(Uid::get),
                     row.size as i64,
-                    row.signature.as_ref().map(MessageSignature::as_str)
+                    row.signature.as_ref().map(MessageSignature::as_str),
+                    // SQLite integers are signed: store the fingerprint's bits.
+                    row.flags.map(|f| f as i64)
                 ])
                 .map_err(db("recording copied messages"))?;
             }
@@ -486,7 +493,9 @@ impl Journal {
         else {
             return Ok(None);
         };
-        conn.prepare_cached("SELECT dst_uid, size, signature FROM message_map WHERE folder_id = ?1 AND src_uid = ?2")
+        conn.prepare_cached(
+            "SELECT dst_uid, size, signature, flags FROM message_map WHERE folder_id = ?1 AND src_uid = ?2",
+        )
             .and_then(|mut s| {
                 s.query_row(params![id, src_uid.get()], |r| {
                     Ok(MappedMessage {
@@ -494,11 +503,67 @@ impl Journal {
                         dst_uid: r.get::<_, Option<u32>>(0)?.and_then(Uid::new),
                         size: r.get::<_, i64>(1)? as u64,
                         signature: r.get::<_, Option<String>>(2)?.map(MessageSignature::from_stored),
+                        flags: r.get::<_, Option<i64>>(3)?.map(|f| f as u64),
                     })
                 })
                 .optional()
             })
             .map_err(db("reading copied messages"))
+    }
+
+    /// Records the flags now on the destination for copied messages.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] on a database failure.
+    pub fn set_flags(&self, folder: &FolderKey, flags: &[(Uid, u64)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db("recording synced flags"))?;
+        if let Some(id) =
+            Self::folder_id(&tx, folder, false).map_err(db("recording synced flags"))?
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE message_map SET flags = ?3 WHERE folder_id = ?1 AND src_uid = ?2",
+                )
+                .map_err(db("recording synced flags"))?;
+            for (uid, fingerprint) in flags {
+                stmt.execute(params![id, uid.get(), *fingerprint as i64])
+                    .map_err(db("recording synced flags"))?;
+            }
+        }
+        tx.commit().map_err(db("recording synced flags"))
+    }
+
+    /// The source folder's HIGHESTMODSEQ at the last flag sync, if recorded.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] on a database failure.
+    pub fn folder_modseq(&self, folder: &FolderKey) -> Result<Option<u64>> {
+        self.conn()
+            .prepare_cached("SELECT modseq FROM folders WHERE account = ?1 AND folder = ?2 AND uid_validity = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![folder.account, folder.folder, folder.uid_validity], |r| {
+                    r.get::<_, Option<i64>>(0)
+                })
+                .optional()
+            })
+            .map(|v| v.flatten().map(|m| m as u64))
+            .map_err(db("reading the folder's modseq"))
+    }
+
+    /// Records the source folder's HIGHESTMODSEQ after a flag sync.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] on a database failure.
+    pub fn set_folder_modseq(&self, folder: &FolderKey, modseq: u64) -> Result<()> {
+        let conn = self.conn();
+        Self::folder_id(&conn, folder, true).map_err(db("recording the folder's modseq"))?;
+        conn.prepare_cached(
+            "UPDATE folders SET modseq = ?4 WHERE account = ?1 AND folder = ?2 AND uid_validity = ?3",
+        )
+        .and_then(|mut s| s.execute(params![folder.account, folder.folder, folder.uid_validity, modseq as i64]))
+        .map_err(db("recording the folder's modseq"))?;
+        Ok(())
     }
 
     /// Number of messages recorded for one folder (and UIDVALIDITY).
@@ -564,6 +629,7 @@ mod tests {
             dst_uid: Uid::new(uid + 100),
             size: 10,
             signature: None,
+            flags: None,
         }
     }
 
@@ -600,6 +666,32 @@ mod tests {
         );
         drop(lock);
         other.lock_for_run().unwrap();
+    }
+
+    #[test]
+    fn a_version_1_journal_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(JOURNAL_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE folders (id INTEGER PRIMARY KEY, account TEXT NOT NULL, folder TEXT NOT NULL,
+                   uid_validity INTEGER NOT NULL, UNIQUE (account, folder, uid_validity));
+                 CREATE TABLE message_map (folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+                   src_uid INTEGER NOT NULL, dst_uid INTEGER, size INTEGER NOT NULL, signature TEXT,
+                   PRIMARY KEY (folder_id, src_uid)) WITHOUT ROWID;
+                 INSERT INTO folders VALUES (1, 'ada@example.org', 'INBOX', 7);
+                 INSERT INTO message_map VALUES (1, 3, 103, 10, NULL);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let j = Journal::open(dir.path()).unwrap();
+        let old = j.lookup(&key(), Uid::new(3).unwrap()).unwrap().unwrap();
+        assert_eq!((old.dst_uid.map(Uid::get), old.flags), (Some(103), None));
+        j.set_flags(&key(), &[(Uid::new(3).unwrap(), 42)]).unwrap();
+        j.set_folder_modseq(&key(), 9).unwrap();
+        assert_eq!(j.lookup(&key(), Uid::new(3).unwrap()).unwrap().unwrap().flags, Some(42));
+        assert_eq!(j.folder_modseq(&key()).unwrap(), Some(9));
     }
 
     #[test]

@@ -70,6 +70,17 @@ pub struct Flags {
 }
 
 impl Flags {
+    /// A stable 64-bit fingerprint of the flags (FNV-1a of [`Flags::to_imap`]),
+    /// kept in the journal to tell which copied messages' flags changed.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.to_imap().bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    }
+
     /// The flags in IMAP syntax, system flags first, keywords sorted:
     /// `\Seen \Flagged $Forwarded`.
     pub fn to_imap(&self) -> String {

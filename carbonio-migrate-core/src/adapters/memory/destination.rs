@@ -16,8 +16,8 @@ use crate::capability::{Capabilities, Capability};
 use crate::destination::{AppendOutcome, Change, Destination, ItemWriter, MailboxWriter};
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress, Folder, FolderPath,
-    Message,
+    Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress, Flags, Folder,
+    FolderPath, Message, Uid,
 };
 use crate::source::{FolderStatus, MailboxReader};
 
@@ -366,6 +366,25 @@ impl MailboxWriter for MemoryMailboxWriter {
             outcomes.push(stored.map(Some));
         }
         Ok(outcomes)
+    }
+
+    async fn set_flags(&mut self, folder: &Folder, changes: Vec<(Uid, Flags)>) -> Result<()> {
+        let mut mail = lock(&self.shared.mail);
+        let store = mail
+            .get_mut(&self.account)
+            .ok_or_else(|| self.missing_folder(&folder.path))?;
+        for (uid, flags) in changes {
+            if !store.set_flags(&folder.path, uid, flags) {
+                return Err(Error::NotFound {
+                    what: format!(
+                        "message uid {uid} of account {} folder {}",
+                        self.account, folder.path
+                    ),
+                });
+            }
+            self.shared.wrote(1);
+        }
+        Ok(())
     }
 
     async fn finish(self: Box<Self>) -> Result<()> {

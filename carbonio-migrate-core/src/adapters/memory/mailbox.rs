@@ -106,6 +106,20 @@ impl MailStore {
         }
     }
 
+    /// Replaces a message's flags; `false` when there is no such message.
+    pub(crate) fn set_flags(&mut self, path: &FolderPath, uid: Uid, flags: Flags) -> bool {
+        let Some(i) = self.position(path) else {
+            return false;
+        };
+        match self.folders[i].messages.get_mut(&uid) {
+            Some(message) => {
+                message.flags = flags;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Stores a message with the folder's next UID, creating the folder as a mail
     /// folder if missing.
     pub(crate) fn add_message(

@@ -154,6 +154,20 @@ impl MemorySource {
             .set_uid_validity(folder, uid_validity);
     }
 
+    /// Changes the flags of a message (as a user reading mail during the
+    /// migration would); `false` when there is no such message.
+    pub fn set_flags(
+        &self,
+        account: &EmailAddress,
+        folder: &FolderPath,
+        uid: Uid,
+        flags: Flags,
+    ) -> bool {
+        lock(&self.mail)
+            .get_mut(account)
+            .is_some_and(|store| store.set_flags(folder, uid, flags))
+    }
+
     /// Adds an appointment to an account, or replaces the one with the same UID.
     pub fn add_appointment(&self, account: &EmailAddress, appointment: Appointment) {
         let mut d = lock(&self.directory);
