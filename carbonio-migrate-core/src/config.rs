@@ -125,6 +125,10 @@ pub struct RunConfig {
     /// Connections opened to one host at most (source and destination counted apart).
     #[serde(default = "default_connections_per_host")]
     pub connections_per_host: usize,
+    /// Connections (reader and writer pairs) one account's mail uses at most:
+    /// folders are spread over them, so a big mailbox copies several folders at once.
+    #[serde(default = "default_connections_per_account")]
+    pub connections_per_account: usize,
     /// Attempts of an item before it is recorded as failed (transient errors only).
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
@@ -142,6 +146,9 @@ fn default_concurrency() -> usize {
 fn default_connections_per_host() -> usize {
     16
 }
+fn default_connections_per_account() -> usize {
+    1
+}
 fn default_max_attempts() -> u32 {
     5
 }
@@ -157,6 +164,7 @@ impl Default for RunConfig {
         RunConfig {
             concurrency: default_concurrency(),
             connections_per_host: default_connections_per_host(),
+            connections_per_account: default_connections_per_account(),
             max_attempts: default_max_attempts(),
             retry_base_ms: default_retry_base_ms(),
             retry_max_ms: default_retry_max_ms(),
@@ -213,10 +221,11 @@ impl Config {
         }
         if config.run.concurrency == 0
             || config.run.connections_per_host == 0
+            || config.run.connections_per_account == 0
             || config.run.max_attempts == 0
         {
             return Err(Error::config(
-                "[run] concurrency, connections_per_host and max_attempts must be at least 1",
+                "[run] concurrency, connections_per_host, connections_per_account and max_attempts must be at least 1",
             ));
         }
         Ok(config)

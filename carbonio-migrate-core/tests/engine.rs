@@ -795,3 +795,46 @@ async fn without_sync_flags_copied_messages_keep_their_first_flags() {
             .seen
     );
 }
+
+#[tokio::test]
+async fn several_connections_per_account_copy_every_folder_exactly_once() {
+    let f = Fixture::new();
+    let ada = addr("ada@example.org");
+    for i in 0..12 {
+        let folder = FolderPath::parse(&format!("Archive/{}", 2000 + i)).unwrap();
+        for j in 0..5 {
+            f.source.add_message(
+                &ada,
+                &folder,
+                Flags::default(),
+                date("2010-01-01T00:00:00Z"),
+                msg(&format!("a{i}-{j}"), "x"),
+            );
+        }
+    }
+    let settings = EngineSettings {
+        connections_per_account: 4,
+        ..EngineSettings::default()
+    };
+    let engine = f.engine(settings).unwrap();
+    let summary = engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.failed, 0, "{:?}", summary.failures);
+    for i in 0..12 {
+        let got = f.dest.messages_in(
+            &ada,
+            &FolderPath::parse(&format!("Archive/{}", 2000 + i)).unwrap(),
+        );
+        assert_eq!(got.len(), 5, "Archive/{}", 2000 + i);
+    }
+    let report = engine
+        .verify(&VerifyOptions {
+            deep: true,
+            ..VerifyOptions::default()
+        })
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{:?}", report.differences);
+    let writes = f.dest.write_calls();
+    engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(f.dest.write_calls(), writes);
+}

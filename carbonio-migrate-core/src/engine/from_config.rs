@@ -34,6 +34,7 @@ impl Engine {
             rules: FolderRules::from_config(&config.mail)?,
             max_message_size: config.mail.max_message_size.map(|s| s.0),
             sync_flags: config.mail.sync_flags,
+            connections_per_account: config.run.connections_per_account,
         };
         let source = build_source(config)?;
         let destination = build_destination(config, state_dir)?;

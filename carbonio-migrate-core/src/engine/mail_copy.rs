@@ -1,6 +1,9 @@
 //! Copying one account's mail: folder by folder, in UID order, in batches, each
 //! batch journaled in one transaction.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use futures::StreamExt;
 
 use super::phase::PhaseContext;
@@ -30,33 +33,44 @@ const BATCH_BYTES: u64 = 16 << 20;
 /// midway has the account's records forgotten first and is rewritten from the
 /// start.
 pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<Change> {
-    let address = account.address.as_str();
-    let caps = ctx.destination.capabilities();
-    let resumes = caps.has(Capability::ResumeMail);
+    let resumes = ctx.destination.capabilities().has(Capability::ResumeMail);
     if !resumes {
-        ctx.journal.forget_messages(address)?;
+        ctx.journal.forget_messages(account.address.as_str())?;
     }
-    let mut copy = AccountCopy {
-        ctx,
-        account,
-        reader: ctx.source.mailbox(account).await?,
-        writer: ctx.destination.mailbox(account).await?,
-        // Only a destination that keeps what it was given can hold messages the
-        // journal does not know; reading it back is how they are recognised.
-        written: if resumes && caps.has(Capability::ReadBack) {
-            Some(ctx.destination.read_back(account).await?)
-        } else {
-            None
-        },
-        copied: 0,
+    let mut first = AccountCopy::open(ctx, account).await?;
+    let folders = first.reader.folders().await?;
+    let pairs = ctx.rules.map_all(&folders);
+    // More connections only help a destination that takes writes independently;
+    // an archive is one stream per account.
+    let wanted = if resumes {
+        ctx.connections_per_account.max(1)
+    } else {
+        1
     };
-    let folders = copy.reader.folders().await?;
-    for (source_folder, dest_folder) in ctx.rules.map_all(&folders) {
-        copy.folder(&source_folder, &dest_folder).await?;
+    let workers = wanted.min(pairs.len().max(1));
+    let queue = Mutex::new(VecDeque::from(pairs));
+    let mut copies = vec![first];
+    for _ in 1..workers {
+        copies.push(AccountCopy::open(ctx, account).await?);
     }
-    let AccountCopy { writer, copied, .. } = copy;
-    writer.finish().await?;
-    Ok(if copied == 0 {
+    let counts = futures::future::try_join_all(copies.into_iter().map(|mut copy| {
+        let queue = &queue;
+        async move {
+            loop {
+                // A poisoned lock only means another worker panicked; the queue is intact.
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                let Some((source_folder, dest_folder)) = next else {
+                    break;
+                };
+                copy.folder(&source_folder, &dest_folder).await?;
+            }
+            let AccountCopy { writer, copied, .. } = copy;
+            writer.finish().await?;
+            Ok::<u64, Error>(copied)
+        }
+    }))
+    .await?;
+    Ok(if counts.iter().sum::<u64>() == 0 {
         Change::Unchanged
     } else {
         Change::Created
@@ -72,7 +86,26 @@ struct AccountCopy<'a> {
     copied: u64,
 }
 
-impl AccountCopy<'_> {
+impl<'a> AccountCopy<'a> {
+    /// Opens one connection pair (and a read-back reader where recognition needs it).
+    async fn open(ctx: &'a PhaseContext, account: &'a Account) -> Result<AccountCopy<'a>> {
+        let caps = ctx.destination.capabilities();
+        Ok(AccountCopy {
+            ctx,
+            account,
+            reader: ctx.source.mailbox(account).await?,
+            writer: ctx.destination.mailbox(account).await?,
+            // Only a destination that keeps what it was given can hold messages the
+            // journal does not know; reading it back is how they are recognised.
+            written: if caps.has(Capability::ResumeMail) && caps.has(Capability::ReadBack) {
+                Some(ctx.destination.read_back(account).await?)
+            } else {
+                None
+            },
+            copied: 0,
+        })
+    }
+
     async fn folder(&mut self, source_folder: &Folder, dest_folder: &Folder) -> Result<()> {
         let ctx = self.ctx;
         let address = self.account.address.as_str();

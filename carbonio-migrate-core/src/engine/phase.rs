@@ -31,6 +31,8 @@ pub struct PhaseContext {
     pub max_message_size: Option<u64>,
     /// Bring the flags of copied messages up to date.
     pub sync_flags: bool,
+    /// Reader/writer pairs one account's mail uses at most.
+    pub connections_per_account: usize,
     /// Where progress events go.
     pub progress: ProgressSink,
     /// Set when the run must stop (Ctrl-C); long items check it between batches.

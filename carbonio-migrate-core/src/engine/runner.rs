@@ -36,6 +36,8 @@ pub struct EngineSettings {
     pub max_message_size: Option<u64>,
     /// Bring the flags of copied messages up to date on re-runs.
     pub sync_flags: bool,
+    /// Reader/writer pairs one account's mail uses at most.
+    pub connections_per_account: usize,
 }
 
 impl Default for EngineSettings {
@@ -47,6 +49,7 @@ impl Default for EngineSettings {
             rules: FolderRules::default(),
             max_message_size: None,
             sync_flags: false,
+            connections_per_account: 1,
         }
     }
 }
@@ -163,6 +166,7 @@ impl Engine {
             rules: Arc::new(self.settings.rules.clone()),
             max_message_size: self.settings.max_message_size,
             sync_flags: self.settings.sync_flags,
+            connections_per_account: self.settings.connections_per_account,
             progress: options.progress.clone(),
             cancel: options.cancel.clone(),
         }

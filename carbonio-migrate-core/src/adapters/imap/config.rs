@@ -74,9 +74,6 @@ pub struct ImapConfig {
     /// Do not verify the server certificate. An explicit, logged opt-out.
     #[serde(default)]
     pub insecure_skip_verify: bool,
-    /// Connections opened per account (big mailboxes copy folders in parallel).
-    #[serde(default = "default_connections_per_account")]
-    pub connections_per_account: usize,
     /// Seconds without progress before a connection is considered dead.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
@@ -86,10 +83,6 @@ pub struct ImapConfig {
     /// Throttle: bytes per second per account, unlimited when absent.
     #[serde(default)]
     pub max_bytes_per_second: Option<ByteSize>,
-}
-
-fn default_connections_per_account() -> usize {
-    1
 }
 
 fn default_timeout_secs() -> u64 {
