@@ -129,6 +129,12 @@ pub struct RunConfig {
     /// folders are spread over them, so a big mailbox copies several folders at once.
     #[serde(default = "default_connections_per_account")]
     pub connections_per_account: usize,
+    /// Throttle for the whole run: messages per second, unlimited when absent.
+    #[serde(default)]
+    pub max_messages_per_second: Option<f64>,
+    /// Throttle for the whole run: bytes per second (`"20MB"`), unlimited when absent.
+    #[serde(default)]
+    pub max_bytes_per_second: Option<ByteSize>,
     /// Attempts of an item before it is recorded as failed (transient errors only).
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
@@ -165,6 +171,8 @@ impl Default for RunConfig {
             concurrency: default_concurrency(),
             connections_per_host: default_connections_per_host(),
             connections_per_account: default_connections_per_account(),
+            max_messages_per_second: None,
+            max_bytes_per_second: None,
             max_attempts: default_max_attempts(),
             retry_base_ms: default_retry_base_ms(),
             retry_max_ms: default_retry_max_ms(),

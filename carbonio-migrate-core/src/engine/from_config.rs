@@ -35,6 +35,8 @@ impl Engine {
             max_message_size: config.mail.max_message_size.map(|s| s.0),
             sync_flags: config.mail.sync_flags,
             connections_per_account: config.run.connections_per_account,
+            max_messages_per_second: config.run.max_messages_per_second,
+            max_bytes_per_second: config.run.max_bytes_per_second.map(|b| b.0),
         };
         let source = build_source(config)?;
         let destination = build_destination(config, state_dir)?;

@@ -299,6 +299,8 @@ impl<'a> AccountCopy<'a> {
         let outcomes = if messages.is_empty() {
             Vec::new()
         } else {
+            let bytes: u64 = metas.iter().map(|m| m.size).sum();
+            ctx.throttle.acquire(metas.len() as u64, bytes).await;
             self.writer.append(dest_folder, messages).await?
         };
         if outcomes.len() != metas.len() {

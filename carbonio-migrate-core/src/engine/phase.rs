@@ -33,6 +33,8 @@ pub struct PhaseContext {
     pub sync_flags: bool,
     /// Reader/writer pairs one account's mail uses at most.
     pub connections_per_account: usize,
+    /// Messages/s and bytes/s limits shared by every account of the run.
+    pub throttle: Arc<super::RateLimiter>,
     /// Where progress events go.
     pub progress: ProgressSink,
     /// Set when the run must stop (Ctrl-C); long items check it between batches.

@@ -10,6 +10,7 @@ use super::phase::PhaseContext;
 use super::procedure::Procedure;
 use super::progress::{ProgressEvent, ProgressSink};
 use super::provisioning::INVALID_PREFIX;
+use super::rate_limit::RateLimiter;
 use super::retry::RetryPolicy;
 use super::scheduler::{HostLimiter, Scheduler};
 use super::shard::Shard;
@@ -38,6 +39,10 @@ pub struct EngineSettings {
     pub sync_flags: bool,
     /// Reader/writer pairs one account's mail uses at most.
     pub connections_per_account: usize,
+    /// Messages per second for the whole run, unlimited when `None`.
+    pub max_messages_per_second: Option<f64>,
+    /// Bytes per second for the whole run, unlimited when `None`.
+    pub max_bytes_per_second: Option<u64>,
 }
 
 impl Default for EngineSettings {
@@ -50,6 +55,8 @@ impl Default for EngineSettings {
             max_message_size: None,
             sync_flags: false,
             connections_per_account: 1,
+            max_messages_per_second: None,
+            max_bytes_per_second: None,
         }
     }
 }
@@ -167,6 +174,10 @@ impl Engine {
             max_message_size: self.settings.max_message_size,
             sync_flags: self.settings.sync_flags,
             connections_per_account: self.settings.connections_per_account,
+            throttle: Arc::new(RateLimiter::new(
+                self.settings.max_messages_per_second,
+                self.settings.max_bytes_per_second.map(|b| b as f64),
+            )),
             progress: options.progress.clone(),
             cancel: options.cancel.clone(),
         }

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::config::ByteSize;
-
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,12 +75,6 @@ pub struct ImapConfig {
     /// Seconds without progress before a connection is considered dead.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
-    /// Throttle: messages per second per account, unlimited when absent.
-    #[serde(default)]
-    pub max_messages_per_second: Option<f64>,
-    /// Throttle: bytes per second per account, unlimited when absent.
-    #[serde(default)]
-    pub max_bytes_per_second: Option<ByteSize>,
 }
 
 fn default_timeout_secs() -> u64 {
