@@ -690,7 +690,13 @@ mod tests {
         assert_eq!((old.dst_uid.map(Uid::get), old.flags), (Some(103), None));
         j.set_flags(&key(), &[(Uid::new(3).unwrap(), 42)]).unwrap();
         j.set_folder_modseq(&key(), 9).unwrap();
-        assert_eq!(j.lookup(&key(), Uid::new(3).unwrap()).unwrap().unwrap().flags, Some(42));
+        assert_eq!(
+            j.lookup(&key(), Uid::new(3).unwrap())
+                .unwrap()
+                .unwrap()
+                .flags,
+            Some(42)
+        );
         assert_eq!(j.folder_modseq(&key()).unwrap(), Some(9));
     }
 
