@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use super::bundle::{BundleConfig, BundleDestination};
 use super::export_dir::{ExportDirConfig, ExportDirSource};
+use super::imap::destination::ImapDestination;
+use super::imap::source::ImapSource;
+use super::imap::{AuthMode, ImapConfig};
 use crate::capability::{Capabilities, Capability as C};
-use crate::config::{adapter_config, adapter_type, Config};
+use crate::config::{adapter_config, adapter_type, secret_from, Config};
 use crate::destination::Destination;
 use crate::error::{Error, Result};
+use crate::model::Secret;
 use crate::source::Source;
 use crate::wrap::CompositeSource;
 
@@ -64,6 +68,18 @@ pub fn adapters() -> Vec<AdapterInfo> {
             ]),
         },
         AdapterInfo {
+            name: "imap",
+            side: "source",
+            summary: "any IMAP server (Dovecot, Courier, Cyrus, Exchange, Zimbra): TLS, STARTTLS, LOGIN, admin impersonation, XOAUTH2; never modifies the source",
+            capabilities: Capabilities::of([C::Mail]),
+        },
+        AdapterInfo {
+            name: "imap",
+            side: "destination",
+            summary: "mail into existing accounts of an IMAP server (Carbonio): pipelined APPEND with LITERAL+/MULTIAPPEND, flags, dates, folders",
+            capabilities: Capabilities::of([C::Mail, C::ReadBack, C::ResumeMail]),
+        },
+        AdapterInfo {
             name: "memory",
             side: "source",
             summary: "in-memory reference source, for embedding and tests (not selectable from a config file)",
@@ -85,9 +101,45 @@ fn unknown(section: &str, name: &str, side: &str) -> Error {
         .map(|a| a.name)
         .collect();
     Error::config(format!(
-        "[{section}] type = {name:?} is not an adapter of this build; {side} adapters are: {} (later releases add imap, carbonio, ldap, csv, zimbra)",
+        "[{section}] type = {name:?} is not an adapter of this build; {side} adapters are: {} (later releases add carbonio, ldap, csv, zimbra)",
         known.join(", ")
     ))
+}
+
+/// An `imap` section and the secret it names: required for impersonation (the
+/// admin's password), optional for per-account logins (a shared password used
+/// when an account has no `source_password`), unused for XOAUTH2.
+fn imap_config(
+    config: &Config,
+    section: &str,
+    table: &toml::Table,
+) -> Result<(ImapConfig, Option<Secret>)> {
+    let mut c: ImapConfig = adapter_config(section, table)?;
+    c.ca_file = c.ca_file.map(|p| config.resolve(&p));
+    c.password_file = c.password_file.map(|p| config.resolve(&p));
+    c.token_file = c.token_file.map(|p| config.resolve(&p));
+    let named = c.password_env.is_some() || c.password_file.is_some();
+    let secret = match c.auth {
+        AuthMode::Impersonate => {
+            if c.admin_user.is_none() {
+                return Err(Error::config(format!(
+                    "[{section}] auth = \"impersonate\" needs admin_user (the admin who logs in for each account)"
+                )));
+            }
+            Some(secret_from(
+                section,
+                c.password_env.as_deref(),
+                c.password_file.as_deref(),
+            )?)
+        }
+        AuthMode::Login if named => Some(secret_from(
+            section,
+            c.password_env.as_deref(),
+            c.password_file.as_deref(),
+        )?),
+        AuthMode::Login | AuthMode::Xoauth2 => None,
+    };
+    Ok((c, secret))
 }
 
 fn export_dir(config: &Config, section: &str, table: &toml::Table) -> Result<Arc<dyn Source>> {
@@ -104,6 +156,16 @@ fn export_dir(config: &Config, section: &str, table: &toml::Table) -> Result<Arc
 pub fn build_source(config: &Config) -> Result<Arc<dyn Source>> {
     let data = match adapter_type(&config.source) {
         "export-dir" => export_dir(config, "source", &config.source)?,
+        "imap" => {
+            if config.provisioning.is_none() {
+                return Err(Error::config(
+                    "[source] type = \"imap\" reads mail only: add a [provisioning] section saying where the \
+                     list of accounts comes from (for example type = \"export-dir\" with an accounts.csv)",
+                ));
+            }
+            let (c, secret) = imap_config(config, "source", &config.source)?;
+            Arc::new(ImapSource::new(c, secret)?)
+        }
         other => return Err(unknown("source", other, "source")),
     };
     let Some(table) = &config.provisioning else {
@@ -130,6 +192,10 @@ pub fn build_destination(config: &Config, state_dir: &Path) -> Result<Arc<dyn De
                 &c,
                 &state_dir.join("bundle-staging"),
             )?))
+        }
+        "imap" => {
+            let (c, secret) = imap_config(config, "destination", &config.destination)?;
+            Ok(Arc::new(ImapDestination::new(c, secret)?))
         }
         other => Err(unknown("destination", other, "destination")),
     }

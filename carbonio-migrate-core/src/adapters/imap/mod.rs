@@ -9,3 +9,16 @@
 pub mod config;
 
 pub use config::{AuthMode, ImapConfig, TlsMode};
+pub mod append;
+pub mod auth;
+pub mod codec_client;
+pub mod destination;
+pub mod keywords;
+pub mod mutf7;
+pub mod namespace;
+pub mod reader;
+pub mod session;
+pub mod source;
+pub mod transport;
+pub mod uid_set;
+pub mod writer;
