@@ -5,8 +5,11 @@
 //! | `memory` | both | in-memory reference adapters; the oracle of the conformance suite |
 //! | `export-dir` | source | a directory exported from a generic system (CSV, `.eml`/mbox, ICS, VCF) |
 //! | `bundle` | destination | a directory a Carbonio admin applies with stock tools |
+//! | `csv` | provisioning | accounts, lists, classes of service from CSV files |
+//! | `imap` | both | any IMAP server; Carbonio's IMAP as a destination |
 
 pub mod bundle;
+pub mod csv;
 pub mod export_dir;
 pub mod imap;
 pub mod memory;

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::bundle::{BundleConfig, BundleDestination};
+use super::csv::{CsvConfig, CsvSource};
 use super::export_dir::{ExportDirConfig, ExportDirSource};
 use super::imap::destination::ImapDestination;
 use super::imap::source::ImapSource;
@@ -50,6 +51,12 @@ pub fn adapters() -> Vec<AdapterInfo> {
             name: "export-dir",
             side: "provisioning",
             summary: "accounts, classes of service and lists from an export directory (mail read from [source])",
+            capabilities: Capabilities::of([C::Domains, C::ClassesOfService, C::Accounts, C::DistributionLists]),
+        },
+        AdapterInfo {
+            name: "csv",
+            side: "provisioning",
+            summary: "accounts (the official procedure's three layouts), lists, classes of service and domains from CSV files; header names mappable",
             capabilities: Capabilities::of([C::Domains, C::ClassesOfService, C::Accounts, C::DistributionLists]),
         },
         AdapterInfo {
@@ -173,6 +180,27 @@ pub fn build_source(config: &Config) -> Result<Arc<dyn Source>> {
     };
     let provisioning = match adapter_type(table) {
         "export-dir" => export_dir(config, "provisioning", table)?,
+        "csv" => {
+            let mut c: CsvConfig = adapter_config("provisioning", table)?;
+            c.accounts = config.resolve(&c.accounts);
+            for p in [
+                &mut c.distribution_lists,
+                &mut c.classes_of_service,
+                &mut c.domains,
+                &mut c.initial_password_file,
+            ] {
+                *p = p.as_ref().map(|p| config.resolve(p));
+            }
+            let initial = match (&c.initial_password_env, &c.initial_password_file) {
+                (None, None) => None,
+                (env, file) => Some(secret_from(
+                    "provisioning",
+                    env.as_deref(),
+                    file.as_deref(),
+                )?),
+            };
+            Arc::new(CsvSource::new(&c, initial)?)
+        }
         other => return Err(unknown("provisioning", other, "provisioning")),
     };
     Ok(Arc::new(CompositeSource::new(provisioning, data)))

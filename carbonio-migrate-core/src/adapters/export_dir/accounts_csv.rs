@@ -36,7 +36,7 @@ pub(super) struct AccountColumns {
 impl AccountColumns {
     /// Reads the header row; returns the layout and a warning for each column that
     /// is not understood or repeated.
-    pub fn from_header(header: &CsvRow, file: &Path) -> (Self, Vec<String>) {
+    pub fn from_header(header: &CsvRow, file: &Path, names: &ColumnNames) -> (Self, Vec<String>) {
         let mut columns = AccountColumns {
             width: header.fields.len(),
             ..AccountColumns::default()
@@ -44,7 +44,7 @@ impl AccountColumns {
         let mut warnings = Vec::new();
         for (index, name) in header.fields.iter().enumerate() {
             let name = name.trim();
-            let slot = match name.to_ascii_lowercase().as_str() {
+            let slot = match names.canonical(name).as_str() {
                 "email" => &mut columns.email,
                 "givenname" => &mut columns.given_name,
                 "surname" | "sn" => &mut columns.surname,
@@ -100,12 +100,38 @@ impl AccountColumns {
     }
 }
 
+/// The account file's own header names for the known columns, when they differ
+/// from the official ones (`columns = { email = "Mail Address" }`): header name,
+/// lowercased → official name, lowercased.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnNames(HashMap<String, String>);
+
+impl ColumnNames {
+    /// From a map of official name → the file's header name.
+    pub fn new<'a>(official_to_header: impl IntoIterator<Item = (&'a String, &'a String)>) -> Self {
+        ColumnNames(
+            official_to_header
+                .into_iter()
+                .map(|(official, header)| {
+                    (header.trim().to_lowercase(), official.trim().to_lowercase())
+                })
+                .collect(),
+        )
+    }
+
+    /// The official (lowercase) name a header cell stands for.
+    fn canonical(&self, header: &str) -> String {
+        let lower = header.to_lowercase();
+        self.0.get(&lower).cloned().unwrap_or(lower)
+    }
+}
+
 fn split_aliases(list: &str) -> impl Iterator<Item = &str> {
     list.split(';').map(str::trim).filter(|a| !a.is_empty())
 }
 
 /// Reads the header of `file`: its layout, or the error when it is unusable.
-fn read_header(rows: &mut CsvRows) -> Result<(AccountColumns, Vec<String>)> {
+fn read_header(rows: &mut CsvRows, names: &ColumnNames) -> Result<(AccountColumns, Vec<String>)> {
     match rows.next() {
         None => Err(rows.error(
             1,
@@ -113,7 +139,7 @@ fn read_header(rows: &mut CsvRows) -> Result<(AccountColumns, Vec<String>)> {
         )),
         Some(Err(e)) => Err(e),
         Some(Ok(header)) => {
-            let (columns, warnings) = AccountColumns::from_header(&header, rows.file());
+            let (columns, warnings) = AccountColumns::from_header(&header, rows.file(), names);
             rows.set_width(columns.width);
             if columns.has_email() {
                 Ok((columns, warnings))
@@ -138,10 +164,10 @@ impl AccountIndex {
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be opened.
-    pub fn scan(file: &Path) -> Result<(Self, Vec<String>)> {
+    pub fn scan(file: &Path, names: &ColumnNames) -> Result<(Self, Vec<String>)> {
         let mut rows = CsvRows::open(file)?;
         let mut index = AccountIndex::default();
-        let Ok((columns, warnings)) = read_header(&mut rows) else {
+        let Ok((columns, warnings)) = read_header(&mut rows, names) else {
             return Ok((index, Vec::new()));
         };
         for row in rows.flatten() {
@@ -172,6 +198,7 @@ pub(super) struct AccountRows<'a> {
     index: &'a AccountIndex,
     /// Lowercased names from `classes_of_service.csv`; `None` accepts any CoS.
     known_cos: Option<&'a HashSet<String>>,
+    names: &'a ColumnNames,
     alias_lines: HashMap<EmailAddress, u64>,
     finished: bool,
 }
@@ -185,12 +212,14 @@ impl<'a> AccountRows<'a> {
         file: &Path,
         index: &'a AccountIndex,
         known_cos: Option<&'a HashSet<String>>,
+        names: &'a ColumnNames,
     ) -> Result<Self> {
         Ok(AccountRows {
             rows: CsvRows::open(file)?,
             columns: None,
             index,
             known_cos,
+            names,
             alias_lines: HashMap::new(),
             finished: false,
         })
@@ -319,7 +348,7 @@ impl Iterator for AccountRows<'_> {
         }
         let columns = match self.columns.take() {
             Some(columns) => columns,
-            None => match read_header(&mut self.rows) {
+            None => match read_header(&mut self.rows, self.names) {
                 Ok((columns, _warnings_reported_at_open)) => columns,
                 Err(e) => {
                     // Without a usable header no row can be understood.
@@ -347,6 +376,8 @@ mod tests {
     use super::*;
     use crate::Error;
 
+    static NAMES: std::sync::LazyLock<ColumnNames> = std::sync::LazyLock::new(ColumnNames::default);
+
     fn line_of(error: &Error) -> Option<u64> {
         match error {
             Error::Input { line, .. } => *line,
@@ -358,10 +389,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(ACCOUNTS_FILE);
         std::fs::write(&path, text).unwrap();
-        let (index, _) = AccountIndex::scan(&path).unwrap();
+        let (index, _) = AccountIndex::scan(&path, &ColumnNames::default()).unwrap();
         let cos: Option<HashSet<String>> =
             cos.map(|names| names.iter().map(|n| n.to_lowercase()).collect());
-        AccountRows::open(&path, &index, cos.as_ref())
+        AccountRows::open(&path, &index, cos.as_ref(), &NAMES)
             .unwrap()
             .collect()
     }
@@ -480,7 +511,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(ACCOUNTS_FILE);
         std::fs::write(&path, "email,phone,email\nada@x.org,1,b@x.org\n").unwrap();
-        let (_, warnings) = AccountIndex::scan(&path).unwrap();
+        let (_, warnings) = AccountIndex::scan(&path, &ColumnNames::default()).unwrap();
         assert_eq!(warnings.len(), 2);
         assert!(warnings[0].ends_with(
             "accounts.csv: unknown column \"phone\" is ignored (known columns: email, givenName, surname (or sn), displayName, password, password_hash, must_change, recoveryEmail, aliases, cos, source_user, source_password)"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::model::{Domain, DomainName, EmailAddress};
 
-use super::accounts_csv::AccountColumns;
+use super::accounts_csv::{AccountColumns, ColumnNames};
 use super::csv_rows::CsvRows;
 use super::lists_csv::list_addresses;
 use super::named_rows::NamedRows;
@@ -29,7 +29,12 @@ impl DomainRows {
     ///
     /// # Errors
     /// [`Error::Io`] when a present file cannot be opened.
-    pub fn open(domains: &Path, accounts: &Path, lists: &Path) -> Result<Self> {
+    pub fn open(
+        domains: &Path,
+        accounts: &Path,
+        lists: &Path,
+        names: &ColumnNames,
+    ) -> Result<Self> {
         let listed = if domains.is_file() {
             Some(NamedRows::open(domains, "domain")?)
         } else {
@@ -39,7 +44,7 @@ impl DomainRows {
         let columns = match account_rows.next() {
             Some(Ok(header)) => {
                 account_rows.set_width(header.fields.len());
-                Some(AccountColumns::from_header(&header, accounts).0)
+                Some(AccountColumns::from_header(&header, accounts, names).0)
             }
             _ => None,
         }

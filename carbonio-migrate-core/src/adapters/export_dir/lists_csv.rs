@@ -123,7 +123,11 @@ mod tests {
     fn read(text: &str) -> Vec<Result<DistributionList>> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("accounts.csv"), "email\nada@x.org\n").unwrap();
-        let (index, _) = AccountIndex::scan(&dir.path().join("accounts.csv")).unwrap();
+        let (index, _) = AccountIndex::scan(
+            &dir.path().join("accounts.csv"),
+            &super::super::accounts_csv::ColumnNames::default(),
+        )
+        .unwrap();
         let path = dir.path().join(LISTS_FILE);
         std::fs::write(&path, text).unwrap();
         ListRows::open(&path, &index).unwrap().collect()

@@ -18,5 +18,6 @@ mod named_rows;
 mod source;
 mod text_lines;
 
+pub use accounts_csv::ColumnNames;
 pub use config::ExportDirConfig;
-pub use source::ExportDirSource;
+pub use source::{AccountOptions, ExportDirSource, ExportFiles};

@@ -8,10 +8,12 @@ use futures::StreamExt;
 
 use crate::capability::{Capabilities, Capability};
 use crate::error::{Error, Result};
-use crate::model::{Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress};
+use crate::model::{
+    Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress, Password, Secret,
+};
 use crate::source::{MailboxReader, ResultStream, Source};
 
-use super::accounts_csv::{AccountIndex, AccountRows, ACCOUNTS_FILE};
+use super::accounts_csv::{AccountIndex, AccountRows, ColumnNames, ACCOUNTS_FILE};
 use super::blocking::run_blocking;
 use super::calendar::CalendarAppointments;
 use super::config::ExportDirConfig;
@@ -36,6 +38,8 @@ const KIND: &str = "export-dir";
 #[derive(Debug)]
 pub struct ExportDirSource {
     root: PathBuf,
+    files: ExportFiles,
+    options: AccountOptions,
     accounts: AccountIndex,
     known_cos: Option<HashSet<String>>,
     mail_dirs: HashMap<EmailAddress, PathBuf>,
@@ -65,9 +69,31 @@ impl ExportDirSource {
                 accounts_file.display()
             )));
         }
-        let (accounts, mut warnings) = AccountIndex::scan(&accounts_file)?;
+        let files = ExportFiles {
+            accounts: accounts_file,
+            lists: root.join(LISTS_FILE),
+            classes_of_service: root.join(COS_FILE),
+            domains: root.join(DOMAINS_FILE),
+        };
+        Self::open_files(root, files, AccountOptions::default())
+    }
 
-        let cos_file = root.join(COS_FILE);
+    /// Reads the given CSV files (a file that does not exist counts as empty,
+    /// except the accounts file), with per-account mail, calendars and contacts
+    /// under `root` when present. Used by the `csv` provisioning source.
+    ///
+    /// # Errors
+    /// As [`ExportDirSource::open`].
+    pub fn open_files(root: PathBuf, files: ExportFiles, options: AccountOptions) -> Result<Self> {
+        if !files.accounts.is_file() {
+            return Err(Error::config(format!(
+                "the accounts file {} does not exist",
+                files.accounts.display()
+            )));
+        }
+        let (accounts, mut warnings) = AccountIndex::scan(&files.accounts, &options.column_names)?;
+
+        let cos_file = files.classes_of_service.clone();
         let known_cos = if cos_file.is_file() {
             let (names, cos_warnings) = cos_names(&cos_file)?;
             warnings.extend(cos_warnings);
@@ -75,7 +101,7 @@ impl ExportDirSource {
         } else {
             None
         };
-        let domains_file = root.join(DOMAINS_FILE);
+        let domains_file = files.domains.clone();
         if domains_file.is_file() {
             warnings.extend(NamedRows::header_warnings(&domains_file)?);
         }
@@ -99,6 +125,8 @@ impl ExportDirSource {
         }
         Ok(ExportDirSource {
             root,
+            files,
+            options,
             accounts,
             known_cos,
             mail_dirs,
@@ -114,9 +142,45 @@ impl ExportDirSource {
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
+}
 
-    fn file(&self, name: &str) -> PathBuf {
-        self.root.join(name)
+/// The CSV files a source reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportFiles {
+    /// Accounts (required).
+    pub accounts: PathBuf,
+    /// Distribution lists (optional: absent means none).
+    pub lists: PathBuf,
+    /// Classes of service (optional).
+    pub classes_of_service: PathBuf,
+    /// Domains with attributes (optional; other domains come from addresses).
+    pub domains: PathBuf,
+}
+
+/// How account rows become accounts beyond what the row says.
+#[derive(Clone, Debug, Default)]
+pub struct AccountOptions {
+    /// The file's own names for the official columns.
+    pub column_names: ColumnNames,
+    /// Option 1 of the official procedure: every account without a password,
+    /// a hash or a recovery address gets this shared initial password and must
+    /// change it at first login.
+    pub initial_password: Option<Secret>,
+}
+
+impl AccountOptions {
+    /// Applies the options to one account read from a row.
+    fn apply(&self, mut account: Account) -> Account {
+        let recovery = account
+            .attributes
+            .contains_key("zimbraPrefPasswordRecoveryAddress");
+        if let (Some(initial), Password::None, false) =
+            (&self.initial_password, &account.password, recovery)
+        {
+            account.password = Password::Clear(initial.clone());
+            account.must_change_password = true;
+        }
+        account
     }
 }
 
@@ -215,15 +279,16 @@ impl Source for ExportDirSource {
 
     async fn domains(&self) -> Result<ResultStream<'_, Domain>> {
         let rows = DomainRows::open(
-            &self.file(DOMAINS_FILE),
-            &self.file(ACCOUNTS_FILE),
-            &self.file(LISTS_FILE),
+            &self.files.domains,
+            &self.files.accounts,
+            &self.files.lists,
+            &self.options.column_names,
         )?;
         Ok(futures::stream::iter(rows).boxed())
     }
 
     async fn classes_of_service(&self) -> Result<ResultStream<'_, Cos>> {
-        let file = self.file(COS_FILE);
+        let file = self.files.classes_of_service.clone();
         if !file.is_file() {
             return Ok(futures::stream::empty().boxed());
         }
@@ -232,15 +297,17 @@ impl Source for ExportDirSource {
 
     async fn accounts(&self) -> Result<ResultStream<'_, Account>> {
         let rows = AccountRows::open(
-            &self.file(ACCOUNTS_FILE),
+            &self.files.accounts,
             &self.accounts,
             self.known_cos.as_ref(),
+            &self.options.column_names,
         )?;
-        Ok(futures::stream::iter(rows).boxed())
+        let options = &self.options;
+        Ok(futures::stream::iter(rows.map(move |row| row.map(|a| options.apply(a)))).boxed())
     }
 
     async fn distribution_lists(&self) -> Result<ResultStream<'_, DistributionList>> {
-        let file = self.file(LISTS_FILE);
+        let file = self.files.lists.clone();
         if !file.is_file() {
             return Ok(futures::stream::empty().boxed());
         }
