@@ -146,15 +146,22 @@ async fn sigkill_at_random_points_then_rerun_copies_every_message_exactly_once()
         let dst = dovecot.unique_user(&format!("kill-{round}"));
         dovecot.add_user(&dst, "pw").unwrap();
         write_config(&root, dovecot, &src, &dst);
-        for _ in 0..3 {
+        for attempt in 0..3 {
             let mut child = command(&root, dovecot, &["run"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(Duration::from_micros(
-                rng.random_range(0..=full.as_micros() as u64),
-            ));
+            // After a kill the next run first lets the destination settle (2 s,
+            // `[run] settle_after_interrupt_ms`): kill it after that, mid-copy.
+            let settle = if attempt > 0 {
+                Duration::from_secs(2)
+            } else {
+                Duration::ZERO
+            };
+            std::thread::sleep(
+                settle + Duration::from_micros(rng.random_range(0..=full.as_micros() as u64)),
+            );
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
                 killed += 1;

@@ -135,6 +135,10 @@ pub struct RunConfig {
     /// Throttle for the whole run: bytes per second (`"20MB"`), unlimited when absent.
     #[serde(default)]
     pub max_bytes_per_second: Option<ByteSize>,
+    /// After a killed run, milliseconds to let the destination finish what the
+    /// dead process had sent before this run reads it.
+    #[serde(default = "default_settle_after_interrupt_ms")]
+    pub settle_after_interrupt_ms: u64,
     /// Attempts of an item before it is recorded as failed (transient errors only).
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
@@ -155,6 +159,9 @@ fn default_connections_per_host() -> usize {
 fn default_connections_per_account() -> usize {
     1
 }
+fn default_settle_after_interrupt_ms() -> u64 {
+    2_000
+}
 fn default_max_attempts() -> u32 {
     5
 }
@@ -173,6 +180,7 @@ impl Default for RunConfig {
             connections_per_account: default_connections_per_account(),
             max_messages_per_second: None,
             max_bytes_per_second: None,
+            settle_after_interrupt_ms: default_settle_after_interrupt_ms(),
             max_attempts: default_max_attempts(),
             retry_base_ms: default_retry_base_ms(),
             retry_max_ms: default_retry_max_ms(),

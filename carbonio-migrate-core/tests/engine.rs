@@ -838,3 +838,30 @@ async fn several_connections_per_account_copy_every_folder_exactly_once() {
     engine.run(RunOptions::default()).await.unwrap();
     assert_eq!(f.dest.write_calls(), writes);
 }
+
+#[tokio::test]
+async fn after_a_killed_run_the_destination_is_given_time_to_settle() {
+    let f = Fixture::new();
+    let settings = EngineSettings {
+        settle_after_interrupt: std::time::Duration::from_millis(300),
+        ..EngineSettings::default()
+    };
+    let engine = f.engine(settings).unwrap();
+    // A run that never recorded its end: the process was killed.
+    engine.journal().begin_run("killed").unwrap();
+    let start = std::time::Instant::now();
+    engine.run(RunOptions::default()).await.unwrap();
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(300),
+        "{:?}",
+        start.elapsed()
+    );
+    // A run that ended (even interrupted by Ctrl-C) needs no wait.
+    let start = std::time::Instant::now();
+    engine.run(RunOptions::default()).await.unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_millis(300),
+        "{:?}",
+        start.elapsed()
+    );
+}

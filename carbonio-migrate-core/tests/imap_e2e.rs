@@ -346,3 +346,33 @@ async fn connections_dropped_mid_append_are_resumed_exactly_once() {
     let plan = FaultPlan::cut_after(Direction::ClientToServer, 120_000).for_first_connections(3);
     run_through_faults(FaultPlan::pass_through(), plan).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_journal_recognises_every_message_already_on_the_destination() {
+    let p = pair();
+    let seeds = seeds();
+    seed(p.dovecot, &p.src, &seeds).await;
+    let port = p.dovecot.imap_port();
+    p.engine(port, port)
+        .run(RunOptions::default())
+        .await
+        .unwrap();
+    // The same migration with its journal lost.
+    let fresh = Pair {
+        dovecot: p.dovecot,
+        src: p.src.clone(),
+        dst: p.dst.clone(),
+        state: tempfile::tempdir().unwrap(),
+    };
+    let summary = fresh
+        .engine(port, port)
+        .run(RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.failed, 0, "{:?}", summary.failures);
+    assert_eq!(
+        p.destination_contents().await,
+        expected(&seeds),
+        "nothing copied twice"
+    );
+}

@@ -37,6 +37,9 @@ impl Engine {
             connections_per_account: config.run.connections_per_account,
             max_messages_per_second: config.run.max_messages_per_second,
             max_bytes_per_second: config.run.max_bytes_per_second.map(|b| b.0),
+            settle_after_interrupt: std::time::Duration::from_millis(
+                config.run.settle_after_interrupt_ms,
+            ),
         };
         let source = build_source(config)?;
         let destination = build_destination(config, state_dir)?;

@@ -43,6 +43,9 @@ pub struct EngineSettings {
     pub max_messages_per_second: Option<f64>,
     /// Bytes per second for the whole run, unlimited when `None`.
     pub max_bytes_per_second: Option<u64>,
+    /// After a killed run, how long to let the destination finish what the
+    /// dead process had sent before reading it (see [`Engine::run`]).
+    pub settle_after_interrupt: Duration,
 }
 
 impl Default for EngineSettings {
@@ -57,6 +60,7 @@ impl Default for EngineSettings {
             connections_per_account: 1,
             max_messages_per_second: None,
             max_bytes_per_second: None,
+            settle_after_interrupt: Duration::from_secs(2),
         }
     }
 }
@@ -203,6 +207,33 @@ impl Engine {
         }
     }
 
+    /// When the previous run was killed (it never recorded its end), waits
+    /// `settle_after_interrupt` before writing: the destination may still be
+    /// committing what the dead process had sent (an APPEND whose bytes had all
+    /// arrived), and messages committed after this run reads the destination
+    /// could not be recognised and would be copied twice.
+    async fn settle_after_interrupted_run(&self, options: &RunOptions) -> Result<()> {
+        let interrupted = self
+            .journal
+            .last_run()?
+            .is_some_and(|r| r.finished_at.is_none());
+        let resumes = self
+            .destination
+            .capabilities()
+            .has(crate::Capability::ResumeMail);
+        let wait = self.settings.settle_after_interrupt;
+        if interrupted && resumes && !wait.is_zero() {
+            tracing::info!(
+                "the previous run was interrupted; waiting {wait:?} for the destination to settle"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = options.cancel.cancelled() => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Runs the procedure's phases (or the selected ones) and returns what was done.
     ///
     /// Items finished in an earlier run are skipped (mail items of a destination
@@ -222,6 +253,9 @@ impl Engine {
             dry_run: options.dry_run,
             ..RunSummary::default()
         };
+        if !options.dry_run {
+            self.settle_after_interrupted_run(&options).await?;
+        }
         let run = if options.dry_run {
             0
         } else {
