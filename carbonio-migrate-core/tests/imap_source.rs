@@ -1,19 +1,25 @@
 //! The `imap` source against a real private Dovecot (feature `testkit`): a
 //! mailbox seeded with raw APPENDs is read back over implicit TLS and
 //! STARTTLS, with LOGIN and with master-user impersonation, and compared byte
-//! for byte; the source is unchanged afterwards.
+//! for byte; the source is unchanged afterwards. Also: malformed MIME and
+//! missing Message-IDs, header-only fetches, a 20 MB body spooled with its
+//! memory measured, CONDSTORE change listing, and throttling answers from a
+//! scripted server.
 #![cfg(feature = "testkit")]
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use carbonio_migrate_core::adapters::imap::body_spool::SpoolSettings;
 use carbonio_migrate_core::adapters::imap::mutf7;
 use carbonio_migrate_core::adapters::imap::source::ImapSource;
 use carbonio_migrate_core::adapters::imap::ImapConfig;
 use carbonio_migrate_core::adapters::memory::MemorySource;
 use carbonio_migrate_core::conformance::{check_source_with, SourceChecks};
-use carbonio_migrate_core::model::{Account, EmailAddress, FolderPath, FolderRole, Secret};
+use carbonio_migrate_core::model::{
+    header_block, Account, EmailAddress, FolderPath, FolderRole, MessageSignature, Secret, Uid,
+};
 use carbonio_migrate_core::testkit::Dovecot;
 use carbonio_migrate_core::wrap::CompositeSource;
 use carbonio_migrate_core::{Error, MailboxReader, Source};
@@ -499,4 +505,481 @@ async fn conformance_suite_passes_on_a_seeded_dovecot_mailbox() {
         report.to_string().ends_with("checks passed, 0 skipped\n"),
         "{report}"
     );
+}
+
+/// Messages a careless parser would "fix": each must come back byte for byte.
+fn odd_messages() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (
+            "broken multipart boundary",
+            b"Message-ID: <mime1@seed.example.org>\r\nSubject: broken boundary\r\n\
+              MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"AAA\"\r\n\r\n\
+              --AAB\r\nContent-Type: text/plain\r\n\r\nthe boundary never matches\r\n--AAA\r\n\
+              Content-Type: text/plain\r\n\r\nunclosed part without the final delimiter\r\n"
+                .to_vec(),
+        ),
+        (
+            "bad base64",
+            b"Message-ID: <mime2@seed.example.org>\r\nSubject: bad base64\r\n\
+              MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n\
+              Content-Transfer-Encoding: base64\r\n\r\n%%%not*base64!!\r\nQUJD=\r\n==x\r\n"
+                .to_vec(),
+        ),
+        (
+            "unterminated header",
+            b"Message-ID: <mime3@seed.example.org>\r\nSubject: no empty line\r\nX-Folded: a\r\n b"
+                .to_vec(),
+        ),
+        (
+            "no message-id",
+            b"From: ada@example.org\r\nSubject: nobody numbered me\r\n\r\nbody\r\n".to_vec(),
+        ),
+    ]
+}
+
+/// A fresh user with one folder holding `messages`.
+async fn user_with(dovecot: &Dovecot, prefix: &str, folder: &str, messages: &[&[u8]]) -> String {
+    let user = dovecot.unique_user(prefix);
+    dovecot.add_user(&user, PASSWORD).unwrap();
+    let mut client = RawClient::login(dovecot.imap_port(), &user).await;
+    if folder != "INBOX" {
+        client.command(&format!("CREATE {}", wire(folder))).await;
+    }
+    for body in messages {
+        client
+            .command_with(
+                &format!(
+                    "APPEND {} (\\Seen) \"01-Jan-2020 00:00:00 +0000\"",
+                    wire(folder)
+                ),
+                Some(body),
+            )
+            .await;
+    }
+    client.command("LOGOUT").await;
+    user
+}
+
+fn plain_source(dovecot: &Dovecot) -> ImapSource {
+    ImapSource::new(
+        config(dovecot, "auth = \"login\"", "none"),
+        Some(Secret::new(PASSWORD)),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_mime_and_missing_message_ids_are_read_byte_for_byte_with_exact_headers() {
+    let dovecot = Dovecot::shared();
+    let odd = odd_messages();
+    let bodies: Vec<&[u8]> = odd.iter().map(|(_, b)| b.as_slice()).collect();
+    let user = user_with(dovecot, "odd", "INBOX", &bodies).await;
+    let source = plain_source(dovecot);
+    let mut reader = source.mailbox(&account(&user)).await.unwrap();
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    let metas = reader.list(&inbox, None, 100).await.unwrap();
+    assert_eq!(metas.len(), odd.len());
+    let uids: Vec<Uid> = metas.iter().map(|m| m.uid).collect();
+    let mut stream = reader.fetch(&inbox, &uids).await.unwrap();
+    let mut got = Vec::new();
+    while let Some(m) = stream.next().await {
+        got.push(m.unwrap());
+    }
+    drop(stream);
+    assert_eq!(got.len(), odd.len());
+    for (message, (what, seed)) in got.into_iter().zip(&odd) {
+        assert_eq!(message.meta.size, seed.len() as u64, "{what}");
+        let bytes = message.body.read_all().await.unwrap();
+        assert!(
+            bytes == *seed,
+            "{what}: bytes differ: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+
+    // Headers alone, in the order asked, with a UID that does not exist left out.
+    let far = Uid::new(uids[uids.len() - 1].get() + 100).unwrap();
+    let ask = [uids[3], far, uids[0], uids[1], uids[2]];
+    let headers = reader.fetch_headers(&inbox, &ask).await.unwrap();
+    let order: Vec<Uid> = headers.iter().map(|(uid, _, _)| *uid).collect();
+    assert_eq!(order, [uids[3], uids[0], uids[1], uids[2]]);
+    for (uid, header, size) in headers {
+        let index = uids.iter().position(|u| *u == uid).unwrap();
+        let (what, seed) = &odd[index];
+        assert_eq!(size, seed.len() as u64, "{what}");
+        assert_eq!(
+            String::from_utf8_lossy(&header),
+            String::from_utf8_lossy(header_block(seed)),
+            "{what}"
+        );
+        // What recognition compares: the same signature from headers alone
+        // as from the whole message.
+        assert_eq!(
+            MessageSignature::compute(&header, size),
+            MessageSignature::compute(header_block(seed), seed.len() as u64),
+            "{what}"
+        );
+    }
+}
+
+/// The resident set size of this process, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Samples VmRSS every millisecond until stopped; returns the peak.
+struct RssSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl RssSampler {
+    fn start() -> RssSampler {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = rss_kib();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_kib());
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            peak.max(rss_kib())
+        });
+        RssSampler { stop, thread }
+    }
+
+    fn peak(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
+}
+
+/// Open descriptors of this process on files under `dir` (deleted or not).
+fn open_files_under(dir: &std::path::Path) -> usize {
+    let shown = dir.display().to_string();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.display().to_string().starts_with(&shown))
+        .count()
+}
+
+/// Fetches the one message of `folder` and hashes its body as it streams,
+/// checking the spool while the body is alive; returns (peak RSS above the
+/// baseline in KiB, digest).
+async fn fetch_big_measured(
+    source: &ImapSource,
+    user: &str,
+    folder: &FolderPath,
+    spool_dir: &std::path::Path,
+    expect_spooled: bool,
+) -> (u64, Vec<u8>) {
+    use sha2::Digest;
+    use tokio::io::AsyncReadExt;
+    let mut reader = source.mailbox(&account(user)).await.unwrap();
+    let metas = reader.list(folder, None, 10).await.unwrap();
+    assert_eq!(metas.len(), 1);
+    let baseline = rss_kib();
+    let sampler = RssSampler::start();
+    let mut stream = reader.fetch(folder, &[metas[0].uid]).await.unwrap();
+    let message = stream.next().await.unwrap().unwrap();
+    assert!(stream.next().await.is_none());
+    drop(stream);
+    assert_eq!(message.meta.size, 20_000_000);
+    // Unlinked at once: the directory stays empty, the open file holds the data.
+    assert_eq!(std::fs::read_dir(spool_dir).unwrap().count(), 0);
+    assert_eq!(open_files_under(spool_dir), usize::from(expect_spooled));
+    let mut body = message.body.into_reader();
+    let mut hasher = sha2::Sha256::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = body.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        hasher.update(&chunk[..n]);
+    }
+    assert_eq!(total, 20_000_000);
+    drop(body);
+    let peak = sampler.peak();
+    assert_eq!(open_files_under(spool_dir), 0, "the spool file is gone");
+    (peak.saturating_sub(baseline), hasher.finalize().to_vec())
+}
+
+/// Runs in a child process of its own (so no other test's allocations count):
+/// a 20 MB message is read with bodies over 1 MiB spooled, then with spooling
+/// off, and the RSS peaks above the baseline are compared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twenty_megabyte_body_is_spooled_not_held_in_memory() {
+    const CHILD: &str = "CARBONIO_MIGRATE_RSS_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "a_twenty_megabyte_body_is_spooled_not_held_in_memory",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        let errors = String::from_utf8_lossy(&output.stderr);
+        print!("{text}");
+        eprint!("{errors}");
+        assert!(output.status.success(), "the measuring child failed");
+        assert!(text.contains("1 passed"), "the child ran no test: {text}");
+        return;
+    }
+    use sha2::Digest;
+    let dovecot = Dovecot::shared();
+    let (user, want) = {
+        let big = twenty_megabytes();
+        let user = user_with(dovecot, "big", "Big", &[&big]).await;
+        (user, sha2::Sha256::digest(&big).to_vec())
+    };
+    let folder = FolderPath::parse("Big").unwrap();
+    let spool_dir = tempfile::tempdir().unwrap();
+    let spooled = plain_source(dovecot).with_spool(SpoolSettings {
+        dir: spool_dir.path().to_path_buf(),
+        over: 1 << 20,
+    });
+    let (spooled_peak, digest) =
+        fetch_big_measured(&spooled, &user, &folder, spool_dir.path(), true).await;
+    assert!(digest == want, "spooled bytes differ");
+    let in_memory = plain_source(dovecot).with_spool(SpoolSettings {
+        dir: spool_dir.path().to_path_buf(),
+        over: u32::MAX,
+    });
+    let (memory_peak, digest) =
+        fetch_big_measured(&in_memory, &user, &folder, spool_dir.path(), false).await;
+    assert!(digest == want, "in-memory bytes differ");
+    println!(
+        "peak RSS above baseline reading a 20 MB message: spooled {:.1} MiB, in memory {:.1} MiB",
+        spooled_peak as f64 / 1024.0,
+        memory_peak as f64 / 1024.0
+    );
+    assert!(
+        spooled_peak < 6 * 1024,
+        "spooled read peaked {spooled_peak} KiB above the baseline"
+    );
+    assert!(
+        memory_peak > 20 * 1024,
+        "the in-memory read should hold the body ({memory_peak} KiB): is the sampler working?"
+    );
+}
+
+/// Adds `flag` to one message of INBOX from a raw session (not the reader).
+async fn store_flag(port: u16, user: &str, uid: Uid, flag: &str) {
+    let mut raw = RawClient::login(port, user).await;
+    raw.command("SELECT INBOX").await;
+    raw.command(&format!("UID STORE {uid} +FLAGS.SILENT ({flag})"))
+        .await;
+    raw.command("LOGOUT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn condstore_lists_only_what_changed_since_a_modseq() {
+    let dovecot = Dovecot::shared();
+    let bodies: Vec<Vec<u8>> = (1..=5)
+        .map(|n| text_message(100 + n, "modseq", "x\r\n"))
+        .collect();
+    let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+    let user = user_with(dovecot, "modseq", "INBOX", &refs).await;
+    let source = plain_source(dovecot);
+    let mut reader = source.mailbox(&account(&user)).await.unwrap();
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    let all = reader.list(&inbox, None, 100).await.unwrap();
+    assert_eq!(all.len(), 5);
+    let before = reader
+        .highest_modseq(&inbox)
+        .await
+        .unwrap()
+        .expect("Dovecot keeps a HIGHESTMODSEQ");
+    assert!(reader
+        .list_changed(&inbox, before, None, 100)
+        .await
+        .unwrap()
+        .is_empty());
+
+    store_flag(dovecot.imap_port(), &user, all[2].uid, "\\Flagged").await;
+
+    let after = reader.highest_modseq(&inbox).await.unwrap().unwrap();
+    assert!(after > before, "{after} > {before}");
+    let changed = reader
+        .list_changed(&inbox, before, None, 100)
+        .await
+        .unwrap();
+    let shown: Vec<(Uid, String)> = changed.iter().map(|m| (m.uid, m.flags.to_imap())).collect();
+    assert_eq!(shown, [(all[2].uid, "\\Seen \\Flagged".to_string())]);
+    // Paging after the changed UID, and since the new modseq: nothing.
+    assert!(reader
+        .list_changed(&inbox, before, Some(all[2].uid), 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(reader
+        .list_changed(&inbox, after, None, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    // The source was only read: the reader changed no flag itself.
+    let flags: Vec<String> = reader
+        .list(&inbox, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.flags.to_imap())
+        .collect();
+    assert_eq!(
+        flags,
+        ["\\Seen", "\\Seen", "\\Seen \\Flagged", "\\Seen", "\\Seen"]
+    );
+}
+
+/// A scripted server: answers each command by its name with `reply(tag, command)`.
+async fn scripted_server(
+    reply: fn(&str, &str) -> String,
+) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (r, mut w) = socket.into_split();
+        let mut r = BufReader::new(r);
+        w.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] scripted\r\n")
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return seen;
+            }
+            let line = line.trim_end().to_string();
+            let (tag, command) = line.split_once(' ').unwrap_or((&line, ""));
+            let answer = reply(tag, command);
+            seen.push(line.clone());
+            if w.write_all(answer.as_bytes()).await.is_err() {
+                return seen;
+            }
+        }
+    });
+    (port, task)
+}
+
+/// A small, healthy mailbox (INBOX with UID 1) except for what `fetch` says.
+fn mailbox_reply(tag: &str, command: &str, fetch: &str) -> String {
+    let upper = command.to_ascii_uppercase();
+    let body = if upper.starts_with("AUTHENTICATE") {
+        "OK logged in"
+    } else if upper.starts_with("CAPABILITY") {
+        return format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n");
+    } else if upper.starts_with("LIST \"\" \"\"") {
+        return format!("* LIST (\\Noselect) \"/\" \"\"\r\n{tag} OK done\r\n");
+    } else if upper.starts_with("LIST") {
+        return format!("* LIST () \"/\" INBOX\r\n{tag} OK done\r\n");
+    } else if upper.starts_with("EXAMINE") {
+        return format!(
+            "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 2] ok\r\n{tag} OK [READ-ONLY] done\r\n"
+        );
+    } else if upper.starts_with("UID FETCH") {
+        return format!("{tag} {fetch}\r\n");
+    } else if upper.starts_with("LOGOUT") {
+        return format!("* BYE bye\r\n{tag} OK done\r\n");
+    } else {
+        "OK done"
+    };
+    format!("{tag} {body}\r\n")
+}
+
+fn scripted_source(port: u16) -> ImapSource {
+    let config: ImapConfig = toml::from_str(&format!(
+        "host = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nauth = \"login\"\ntimeout_secs = 5"
+    ))
+    .unwrap();
+    ImapSource::new(config, Some(Secret::new("pw"))).unwrap()
+}
+
+#[tokio::test]
+async fn throttling_answers_are_retryable_errors() {
+    let inbox = FolderPath::parse("INBOX").unwrap();
+    let one = Uid::new(1).unwrap();
+
+    // A body fetch refused with [UNAVAILABLE].
+    let (port, server) = scripted_server(|tag, command| {
+        mailbox_reply(tag, command, "NO [UNAVAILABLE] Server busy, try later")
+    })
+    .await;
+    let source = scripted_source(port);
+    let mut reader = source.mailbox(&account("ada@example.org")).await.unwrap();
+    let mut stream = reader.fetch(&inbox, &[one]).await.unwrap();
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "network error: fetching messages of folder INBOX of ada@example.org on \
+             127.0.0.1:{port}: the server asks to slow down: NO [UNAVAILABLE] Server busy, try later"
+        )
+    );
+    assert!(stream.next().await.is_none());
+    drop(stream);
+    // The header-only fetch maps it the same way.
+    let err = reader.fetch_headers(&inbox, &[one]).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    drop(reader);
+    let seen = server.await.unwrap();
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("UID FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|l| !l.contains("SELECT") && !l.contains("STORE")),
+        "{seen:?}"
+    );
+
+    let (port, _server) =
+        scripted_server(|tag, command| mailbox_reply(tag, command, "NO [LIMIT] Too many commands"))
+            .await;
+    let mut reader = scripted_source(port)
+        .mailbox(&account("ada@example.org"))
+        .await
+        .unwrap();
+    let err = reader.list(&inbox, None, 10).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().ends_with("NO [LIMIT] Too many commands"),
+        "{err}"
+    );
+
+    let (port, _server) =
+        scripted_server(|tag, command| mailbox_reply(tag, command, "NO [INUSE] Mailbox locked"))
+            .await;
+    let mut reader = scripted_source(port)
+        .mailbox(&account("ada@example.org"))
+        .await
+        .unwrap();
+    let err = reader.fetch_headers(&inbox, &[one]).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+
+    // A refusal that is not throttling stays permanent.
+    let (port, _server) =
+        scripted_server(|tag, command| mailbox_reply(tag, command, "NO Message is corrupted"))
+            .await;
+    let mut reader = scripted_source(port)
+        .mailbox(&account("ada@example.org"))
+        .await
+        .unwrap();
+    let err = reader.list(&inbox, None, 10).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
 }

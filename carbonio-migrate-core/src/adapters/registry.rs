@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::bundle::{BundleConfig, BundleDestination};
+use super::carbonio::{CarbonioConfig, CarbonioDestination};
 use super::csv::{CsvConfig, CsvSource};
 use super::export_dir::{ExportDirConfig, ExportDirSource};
 use super::imap::destination::ImapDestination;
@@ -87,6 +88,22 @@ pub fn adapters() -> Vec<AdapterInfo> {
             capabilities: Capabilities::of([C::Mail, C::ReadBack, C::ResumeMail]),
         },
         AdapterInfo {
+            name: "carbonio",
+            side: "destination",
+            summary: "Carbonio's Admin SOAP (idempotent provisioning; hashes kept), REST imports of ICS/VCF, and mail through [destination.imap]",
+            capabilities: Capabilities::of([
+                C::Domains,
+                C::ClassesOfService,
+                C::Accounts,
+                C::DistributionLists,
+                C::Mail,
+                C::Appointments,
+                C::Contacts,
+                C::ReadBack,
+                C::ResumeMail,
+            ]),
+        },
+        AdapterInfo {
             name: "memory",
             side: "source",
             summary: "in-memory reference source, for embedding and tests (not selectable from a config file)",
@@ -108,7 +125,7 @@ fn unknown(section: &str, name: &str, side: &str) -> Error {
         .map(|a| a.name)
         .collect();
     Error::config(format!(
-        "[{section}] type = {name:?} is not an adapter of this build; {side} adapters are: {} (later releases add carbonio, ldap, csv, zimbra)",
+        "[{section}] type = {name:?} is not an adapter of this build; {side} adapters are: {} (later releases add zimbra, zextras-backup)",
         known.join(", ")
     ))
 }
@@ -224,6 +241,47 @@ pub fn build_destination(config: &Config, state_dir: &Path) -> Result<Arc<dyn De
         "imap" => {
             let (c, secret) = imap_config(config, "destination", &config.destination)?;
             Ok(Arc::new(ImapDestination::new(c, secret)?))
+        }
+        "carbonio" => {
+            let mut table = config.destination.clone();
+            // [destination.imap] is the imap adapter's own table: read it as one.
+            let imap_table = match table.remove("imap") {
+                Some(toml::Value::Table(t)) => Some(t),
+                Some(_) => {
+                    return Err(Error::config(
+                        "[destination] imap must be a table ([destination.imap])",
+                    ))
+                }
+                None => None,
+            };
+            let mut c: CarbonioConfig = adapter_config("destination", &table)?;
+            c.ca_file = c.ca_file.map(|p| config.resolve(&p));
+            c.password_file = c.password_file.map(|p| config.resolve(&p));
+            let admin = secret_from(
+                "destination",
+                c.password_env.as_deref(),
+                c.password_file.as_deref(),
+            )?;
+            let imap_secret = match imap_table {
+                Some(t) => {
+                    let named = t.contains_key("password_env") || t.contains_key("password_file");
+                    let mut with_type = t.clone();
+                    with_type.insert("type".into(), toml::Value::String("imap".into()));
+                    if named {
+                        let (imap, secret) = imap_config(config, "destination.imap", &with_type)?;
+                        c.imap = Some(imap);
+                        secret
+                    } else {
+                        // No secret of its own: the Carbonio admin impersonates.
+                        let mut imap: ImapConfig = adapter_config("destination.imap", &with_type)?;
+                        imap.ca_file = imap.ca_file.map(|p| config.resolve(&p));
+                        c.imap = Some(imap);
+                        None
+                    }
+                }
+                None => None,
+            };
+            Ok(Arc::new(CarbonioDestination::new(c, admin, imap_secret)?))
         }
         other => Err(unknown("destination", other, "destination")),
     }

@@ -10,6 +10,7 @@
 //! Real servers need Debian packages: `scripts/install-test-deps.sh` installs
 //! them (see `docs/testing.md`).
 
+pub mod carbonio;
 pub mod dovecot;
 pub mod fault_proxy;
 pub mod unique;

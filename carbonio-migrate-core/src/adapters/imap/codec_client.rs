@@ -11,8 +11,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use imap_codec::decode::Decoder;
 use imap_codec::encode::{Encoder, Fragment};
-use imap_codec::fragmentizer::{DecodeMessageError, Fragmentizer};
+use imap_codec::fragmentizer::{DecodeMessageError, FragmentInfo, Fragmentizer};
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::core::LiteralMode;
@@ -79,6 +80,70 @@ pub fn code_text(code: &Code<'_>) -> String {
         Code::OverQuota => "OVERQUOTA".into(),
         Code::TooBig => "TOOBIG".into(),
         other => format!("{other:?}"),
+    }
+}
+
+/// A literal that [`CodecClient::read_response_spooling`] wrote to a sink
+/// instead of keeping it in the response.
+#[derive(Debug)]
+pub struct SpilledLiteral<W> {
+    /// The writer holding the literal's bytes.
+    pub sink: W,
+    /// The literal's length, as announced and copied.
+    pub len: u32,
+}
+
+/// Whether the line before a literal announcement (`... BODY[] {123}`) puts
+/// the literal in a message body section (`BODY[...]`, `BODY[]<0>`,
+/// `RFC822`), the only literals worth keeping out of memory.
+fn is_body_literal(line: &[u8]) -> bool {
+    let Some(open) = line.iter().rposition(|b| *b == b'{') else {
+        return false;
+    };
+    let before = line[..open].trim_ascii_end();
+    before.ends_with(b"]")
+        || before.ends_with(b">")
+        || before.to_ascii_uppercase().ends_with(b"RFC822")
+}
+
+/// Whether a tagged `NO` (or a `BYE`) says the server is busy or limits this
+/// client rather than refusing the command: the response codes `UNAVAILABLE`,
+/// `LIMIT` and `INUSE` (RFC 5530), or a text speaking of throttling, rate
+/// limits or trying again later. Such answers are [`Error::Network`]: retried
+/// with backoff.
+pub fn is_throttling(code: Option<&Code<'_>>, text: &str) -> bool {
+    let by_code = code.is_some_and(|c| {
+        let name = code_text(c).to_ascii_uppercase();
+        let name = name.split_whitespace().next().unwrap_or_default();
+        matches!(name, "UNAVAILABLE" | "LIMIT" | "INUSE")
+    });
+    let lower = text.to_ascii_lowercase();
+    by_code
+        || [
+            "throttl",
+            "rate limit",
+            "too many connections",
+            "too many requests",
+            "try again later",
+            "temporarily unavailable",
+        ]
+        .iter()
+        .any(|hint| lower.contains(hint))
+}
+
+/// The [`Error::Network`] of a throttling answer while `doing` something.
+pub fn throttled(doing: &str, done: &Completion) -> Error {
+    let code = done
+        .code_text()
+        .map(|c| format!("[{c}] "))
+        .unwrap_or_default();
+    Error::Network {
+        context: format!(
+            "{doing}: the server asks to slow down: {} {code}{}",
+            kind_name(done.kind),
+            done.text
+        ),
+        source: None,
     }
 }
 
@@ -295,6 +360,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> CodecClient<S> {
     fn judge(&self, done: Completion, context: &str, on_no: OnNo) -> Result<Completion> {
         match done.kind {
             StatusKind::Ok => Ok(done),
+            // Throttling is a reason to come back later, whatever the caller
+            // would make of another refusal.
+            StatusKind::No if is_throttling(done.code.as_ref(), &done.text) => {
+                Err(throttled(&format!("{context} on {}", self.host), &done))
+            }
             StatusKind::No if on_no == OnNo::Return => Ok(done),
             kind => Err(Error::Protocol {
                 context: format!("{context} on {}", self.host),
@@ -377,25 +447,182 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> CodecClient<S> {
     /// usable).
     pub async fn read_response(&mut self) -> Result<Response<'static>> {
         self.read_message().await?;
+        self.decode_current()
+    }
+
+    /// Reads one response like [`CodecClient::read_response`], except that the
+    /// first body literal (`BODY[...] {n}`, `RFC822 {n}`) longer than `over`
+    /// bytes is never held: its exactly `n` bytes are copied, as they arrive,
+    /// into the writer `open(n)` returns, and the response is decoded with that
+    /// literal empty. Memory stays within one read buffer plus
+    /// [`ClientLimits::max_response_bytes`] whatever the literal's size.
+    /// The limit must leave room for one read (64 KiB) past the line that
+    /// announces the literal, since the bytes read with that line pass
+    /// through the framing buffer; otherwise such a response is refused as
+    /// too long.
+    ///
+    /// # Errors
+    /// As [`CodecClient::read_response`]; [`Error::Io`] (and a broken
+    /// connection, since the rest of the literal is not read) when `open` or a
+    /// write to its writer fails.
+    pub async fn read_response_spooling<W, F, Fut>(
+        &mut self,
+        over: u32,
+        mut open: F,
+    ) -> Result<(Response<'static>, Option<SpilledLiteral<W>>)>
+    where
+        W: AsyncWrite + Unpin,
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<W>>,
+    {
+        let mut spilled: Option<SpilledLiteral<W>> = None;
+        // The response's bytes before the spilled literal, which is announced
+        // there as `{0}`.
+        let mut head: Option<Vec<u8>> = None;
+        // Where the bytes after the spilled literal start in the
+        // fragmentizer's current message.
+        let mut tail_from = 0usize;
+        loop {
+            let Some(fragment) = self.fragmentizer.progress() else {
+                let n = self.read_some().await?;
+                self.fragmentizer.enqueue_bytes(&self.read_buf[..n]);
+                continue;
+            };
+            if let FragmentInfo::Line {
+                end,
+                announcement: Some(announced),
+                ..
+            } = fragment
+            {
+                if spilled.is_none()
+                    && announced.length > over
+                    && !self.fragmentizer.is_max_message_size_exceeded()
+                    && is_body_literal(self.fragmentizer.fragment_bytes(fragment))
+                {
+                    let message = self.fragmentizer.message_bytes();
+                    let open_at = message[..end]
+                        .iter()
+                        .rposition(|b| *b == b'{')
+                        .unwrap_or(end);
+                    let mut before = message[tail_from..open_at].to_vec();
+                    before.extend_from_slice(b"{0}\r\n");
+                    let sink = match open(announced.length).await {
+                        Ok(sink) => sink,
+                        Err(e) => {
+                            self.broken = true;
+                            return Err(e);
+                        }
+                    };
+                    let (sink, after) = self.spill(end, announced.length, sink).await?;
+                    tail_from = after;
+                    head = Some(before);
+                    spilled = Some(SpilledLiteral {
+                        sink,
+                        len: announced.length,
+                    });
+                    continue;
+                }
+            }
+            if !self.fragmentizer.is_message_complete() {
+                continue;
+            }
+            let Some(head) = head else {
+                return Ok((self.decode_current()?, spilled));
+            };
+            if self.fragmentizer.is_max_message_size_exceeded() {
+                return Err(self.too_long());
+            }
+            let mut whole = head;
+            whole.extend_from_slice(&self.fragmentizer.message_bytes()[tail_from..]);
+            return match ResponseCodec::default().decode(&whole) {
+                Ok(([], response)) => Ok((response.to_static(), spilled)),
+                _ => Err(self.undecodable(&whole)),
+            };
+        }
+    }
+
+    /// Copies the `len` bytes of the literal that starts at `start` in the
+    /// current message into `sink`; returns where the rest of the response
+    /// starts in the fragmentizer's (possibly restarted) current message.
+    async fn spill<W: AsyncWrite + Unpin>(
+        &mut self,
+        start: usize,
+        len: u32,
+        mut sink: W,
+    ) -> Result<(W, usize)> {
+        let host = self.host.clone();
+        let failed =
+            |e: std::io::Error| Error::io(format!("spooling a message body read from {host}"), e);
+        // The literal's bytes already received move into the message buffer
+        // (at most one read buffer: they were enqueued by one read).
+        let progressed = self.fragmentizer.progress();
+        if self.fragmentizer.is_max_message_size_exceeded() {
+            self.broken = true;
+            return Err(self.too_long());
+        }
+        let got_end = match progressed {
+            Some(FragmentInfo::Literal { end, .. }) => end,
+            None => self.fragmentizer.message_bytes().len(),
+            Some(FragmentInfo::Line { .. }) => {
+                self.broken = true;
+                return Err(Error::Protocol {
+                    context: format!("reading a response of {}", self.host),
+                    message: "a literal was announced but a line was framed".into(),
+                });
+            }
+        };
+        let received = &self.fragmentizer.message_bytes()[start..got_end];
+        if let Err(e) = sink.write_all(received).await {
+            self.broken = true;
+            return Err(failed(e));
+        }
+        let mut left = u64::from(len) - received.len() as u64;
+        if progressed.is_some() {
+            // The whole literal was buffered: the rest follows in this message.
+            return Ok((sink, got_end));
+        }
+        // Everything enqueued was literal: restart framing after the literal
+        // and read the rest of it straight from the socket.
+        self.fragmentizer.skip_message();
+        while left > 0 {
+            let n = self.read_some().await?;
+            let take = usize::try_from(left).unwrap_or(usize::MAX).min(n);
+            if let Err(e) = sink.write_all(&self.read_buf[..take]).await {
+                self.broken = true;
+                return Err(failed(e));
+            }
+            left -= take as u64;
+            if take < n {
+                self.fragmentizer.enqueue_bytes(&self.read_buf[take..n]);
+            }
+        }
+        Ok((sink, 0))
+    }
+
+    /// Decodes the fragmentizer's complete current message.
+    fn decode_current(&self) -> Result<Response<'static>> {
         match self.fragmentizer.decode_message(&ResponseCodec::default()) {
             Ok(response) => Ok(response.to_static()),
-            Err(DecodeMessageError::MessageTooLong { .. }) => Err(Error::Protocol {
-                context: format!("reading a response of {}", self.host),
-                message: format!(
-                    "a response is longer than {} bytes; refused",
-                    self.limits.max_response_bytes
-                ),
-            }),
-            Err(_) => {
-                let shown: String = String::from_utf8_lossy(self.fragmentizer.message_bytes())
-                    .chars()
-                    .take(200)
-                    .collect();
-                Err(Error::Protocol {
-                    context: format!("reading a response of {}", self.host),
-                    message: format!("cannot decode {:?}", shown.trim_end()),
-                })
-            }
+            Err(DecodeMessageError::MessageTooLong { .. }) => Err(self.too_long()),
+            Err(_) => Err(self.undecodable(self.fragmentizer.message_bytes())),
+        }
+    }
+
+    fn too_long(&self) -> Error {
+        Error::Protocol {
+            context: format!("reading a response of {}", self.host),
+            message: format!(
+                "a response is longer than {} bytes; refused",
+                self.limits.max_response_bytes
+            ),
+        }
+    }
+
+    fn undecodable(&self, bytes: &[u8]) -> Error {
+        let shown: String = String::from_utf8_lossy(bytes).chars().take(200).collect();
+        Error::Protocol {
+            context: format!("reading a response of {}", self.host),
+            message: format!("cannot decode {:?}", shown.trim_end()),
         }
     }
 
@@ -759,7 +986,7 @@ fn completion(body: StatusBody<'static>, data: Vec<Data<'static>>) -> Completion
 mod tests {
     use super::*;
     use base64::Engine as _;
-    use tokio::io::{duplex, AsyncBufReadExt, BufReader};
+    use tokio::io::{duplex, AsyncBufReadExt, AsyncReadExt, BufReader};
 
     /// A scripted server: reads lines from the client, answers from `script`
     /// (`(expected_prefix, reply)`).
@@ -898,6 +1125,108 @@ mod tests {
             "network error: mx.test closed the connection: too many errors"
         );
         assert!(c.is_broken());
+    }
+
+    /// A FETCH answer with a body literal of `len` bytes, then a second
+    /// response, written in pieces of `piece` bytes.
+    async fn fetch_answer(len: usize, piece: usize) -> (Vec<u8>, tokio::io::DuplexStream) {
+        let body: Vec<u8> = (0..len).map(|i| b"abcdefghij\r\n"[i % 12]).collect();
+        let mut wire = format!("* 1 FETCH (UID 9 BODY[] {{{len}}}\r\n").into_bytes();
+        wire.extend_from_slice(&body);
+        wire.extend_from_slice(b" FLAGS (\\Seen))\r\n* 2 EXISTS\r\nC1 OK done\r\n");
+        let (client, mut server) = duplex(1 << 16);
+        tokio::spawn(async move {
+            server
+                .write_all(b"* OK [CAPABILITY IMAP4rev1] hi\r\n")
+                .await
+                .unwrap();
+            for chunk in wire.chunks(piece) {
+                server.write_all(chunk).await.unwrap();
+            }
+            // Keep the stream open until the client is done.
+            let mut sink = Vec::new();
+            let _ = server.read_to_end(&mut sink).await;
+        });
+        (body, client)
+    }
+
+    #[tokio::test]
+    async fn large_body_literals_are_spilled_exactly_and_the_stream_stays_in_step() {
+        // Across many reads, in one read, and just at the threshold.
+        for (len, piece, over, spilled) in [
+            (200_000, 7_001, 1_000, true),
+            (3_000, 1 << 16, 1_000, true),
+            (1_000, 100, 1_000, false),
+        ] {
+            let (body, stream) = fetch_answer(len, piece).await;
+            let limits = ClientLimits {
+                // Room for a small body and one read buffer past a line.
+                max_response_bytes: 128 << 10,
+                ..limits()
+            };
+            let mut c = CodecClient::start(stream, "mx.test", limits).await.unwrap();
+            let mut opened = Vec::new();
+            let (response, spill) = c
+                .read_response_spooling(over, |n| {
+                    opened.push(n);
+                    async { Ok(Vec::<u8>::new()) }
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{len}: {e}"));
+            let Response::Data(Data::Fetch { items, .. }) = response else {
+                panic!("{response:?}")
+            };
+            let shown = format!("{:?}", items.as_ref());
+            assert!(
+                shown.contains("Uid(9)") && shown.contains("Seen"),
+                "{shown}"
+            );
+            match spill {
+                Some(spill) => {
+                    assert!(spilled, "{len} spilled");
+                    assert_eq!(opened, [len as u32]);
+                    assert_eq!(spill.len as usize, len);
+                    assert!(spill.sink == body, "{len}: spilled bytes differ");
+                }
+                None => {
+                    assert!(!spilled, "{len} not spilled");
+                    assert!(opened.is_empty());
+                }
+            }
+            let next = c.read_response().await.unwrap();
+            assert!(matches!(next, Response::Data(Data::Exists(2))), "{next:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn throttled_no_is_a_network_error_for_execute() {
+        let (client, server) = duplex(1 << 16);
+        tokio::spawn(serve(
+            server,
+            "* OK [CAPABILITY IMAP4rev1] hi\r\n",
+            vec![
+                ("C1 NOOP", "C1 NO [UNAVAILABLE] Server busy\r\n".into()),
+                ("C2 NOOP", "C2 NO [ALREADYEXISTS] Mailbox exists\r\n".into()),
+            ],
+        ));
+        let mut c = CodecClient::start(client, "mx.test", limits())
+            .await
+            .unwrap();
+        let err = c
+            .execute(CommandBody::Noop, "noop", OnNo::Return)
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        assert_eq!(
+            err.to_string(),
+            "network error: noop on mx.test: the server asks to slow down: NO [UNAVAILABLE] Server busy"
+        );
+        // Other refusals are returned to the caller as before.
+        let done = c
+            .execute(CommandBody::Noop, "noop", OnNo::Return)
+            .await
+            .unwrap();
+        assert_eq!(done.code_text().as_deref(), Some("ALREADYEXISTS"));
     }
 
     #[tokio::test]

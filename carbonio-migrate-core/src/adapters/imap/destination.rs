@@ -267,4 +267,31 @@ impl MailboxReader for ReadBack {
         let path = self.inner_path(folder)?;
         self.inner.fetch(&path, uids).await
     }
+
+    // Forwarded so recognition and flag sync use the server's cheap paths
+    // (headers only, CONDSTORE) instead of the trait's whole-body defaults.
+    async fn fetch_headers(
+        &mut self,
+        folder: &FolderPath,
+        uids: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<u8>, u64)>> {
+        let path = self.inner_path(folder)?;
+        self.inner.fetch_headers(&path, uids).await
+    }
+
+    async fn highest_modseq(&mut self, folder: &FolderPath) -> Result<Option<u64>> {
+        let path = self.inner_path(folder)?;
+        self.inner.highest_modseq(&path).await
+    }
+
+    async fn list_changed(
+        &mut self,
+        folder: &FolderPath,
+        modseq: u64,
+        after: Option<Uid>,
+        limit: usize,
+    ) -> Result<Vec<MessageMeta>> {
+        let path = self.inner_path(folder)?;
+        self.inner.list_changed(&path, modseq, after, limit).await
+    }
 }

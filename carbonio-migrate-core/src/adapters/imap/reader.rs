@@ -3,24 +3,31 @@
 //! Read-only by construction: folders are opened with `EXAMINE`, bodies read
 //! with `BODY.PEEK[]`, and no command that changes anything (SELECT, STORE,
 //! EXPUNGE, CREATE, APPEND, COPY) is ever sent.
+//!
+//! Memory is bounded per connection: a body up to the spool threshold
+//! ([`SpoolSettings::over`], 1 MiB by default) is read into memory; a larger
+//! one is copied from the socket into a spool file while its FETCH response
+//! is read, and handed over as a body streamed from that file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
-use async_imap::imap_proto::{
-    AttributeValue, MailboxDatum, NameAttribute, Response, ResponseCode, Status,
-};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
 use futures::stream;
+use imap_codec::imap_types::fetch::{MessageDataItem, Section};
+use imap_codec::imap_types::flag::FlagFetch;
+use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::response::{Code, Data, StatusKind};
 
 use crate::error::{Error, Result};
 use crate::model::{Flags, Folder, FolderKind, FolderPath, Message, MessageBody, MessageMeta, Uid};
 use crate::source::{FolderStatus, MailboxReader, ResultStream};
 
 use super::auth::Credentials;
+use super::body_spool::{SpoolFile, SpoolSettings};
 use super::namespace::folder_role;
-use super::session::{completion, Namespaces, ReadSession};
+use super::session::{refusal, Namespaces, ReadSession, Reply};
 use super::transport::ImapConnector;
 use super::uid_set::uid_sets;
 
@@ -44,6 +51,8 @@ struct ListedFolder {
 struct Examined {
     path: FolderPath,
     status: FolderStatus,
+    /// CONDSTORE's HIGHESTMODSEQ, when the server keeps one for the folder.
+    highest_modseq: Option<u64>,
 }
 
 /// Reads one account over one connection, reconnecting after a failure.
@@ -52,6 +61,7 @@ pub struct ImapMailbox {
     credentials: Credentials,
     account: String,
     timeout: Duration,
+    spool: SpoolSettings,
     session: Option<ReadSession>,
     namespaces: Option<Namespaces>,
     folders: Option<Vec<ListedFolder>>,
@@ -60,7 +70,7 @@ pub struct ImapMailbox {
 
 impl ImapMailbox {
     /// Connects and logs in as `credentials` for `account` (its address, for
-    /// messages).
+    /// messages), spooling large bodies as [`SpoolSettings::default`] says.
     ///
     /// # Errors
     /// As [`ReadSession::open`].
@@ -70,12 +80,36 @@ impl ImapMailbox {
         account: String,
         timeout: Duration,
     ) -> Result<ImapMailbox> {
-        let session = ReadSession::open(&connector, &credentials, &account, timeout).await?;
+        Self::open_with_spool(
+            connector,
+            credentials,
+            account,
+            timeout,
+            SpoolSettings::default(),
+        )
+        .await
+    }
+
+    /// As [`ImapMailbox::open`], with bodies longer than `spool.over` bytes
+    /// spooled in `spool.dir`.
+    ///
+    /// # Errors
+    /// As [`ReadSession::open`].
+    pub async fn open_with_spool(
+        connector: ImapConnector,
+        credentials: Credentials,
+        account: String,
+        timeout: Duration,
+        spool: SpoolSettings,
+    ) -> Result<ImapMailbox> {
+        let session =
+            ReadSession::open(&connector, &credentials, &account, timeout, spool.clone()).await?;
         Ok(ImapMailbox {
             connector,
             credentials,
             account,
             timeout,
+            spool,
             session: Some(session),
             namespaces: None,
             folders: None,
@@ -95,6 +129,7 @@ impl ImapMailbox {
                 &self.credentials,
                 &self.account,
                 self.timeout,
+                self.spool.clone(),
             )
             .await?;
             self.session = Some(fresh);
@@ -116,9 +151,7 @@ impl ImapMailbox {
         if let Some(ns) = &self.namespaces {
             return Ok(ns.clone());
         }
-        let session = self.session().await?;
-        session.refresh_capabilities().await?;
-        let found = session.namespaces().await?;
+        let found = self.session().await?.namespaces().await?;
         self.namespaces = Some(found.clone());
         Ok(found)
     }
@@ -137,33 +170,42 @@ impl ImapMailbox {
         let pattern = format!("{}*", namespaces.personal.prefix());
         let session = self.session().await?;
         let mut raw: Vec<(String, Vec<String>)> = Vec::new();
+        let mut keep_listed = |reply: Reply| {
+            if let Reply::Data {
+                data: Data::List { items, mailbox, .. },
+                ..
+            } = reply
+            {
+                let attributes = items.iter().map(|a| a.to_string()).collect();
+                raw.push((mailbox_name(&mailbox), attributes));
+            }
+            Ok(())
+        };
         session
             .run(
                 &format!("LIST \"\" {}", quote(&pattern)),
                 &format!("listing the folders of {target}"),
-                |r| {
-                    if let Response::MailboxData(MailboxDatum::List(list)) = r {
-                        let attributes = list.name_attributes.iter().map(attribute_text).collect();
-                        raw.push((list.name.to_string(), attributes));
-                    }
-                    Ok(())
-                },
+                &mut keep_listed,
             )
             .await?;
         // INBOX may sit outside a prefix (Courier's INBOX. namespace lists it).
         if !raw.iter().any(|(n, _)| n == "INBOX") {
+            let mut keep_inbox = |reply: Reply| {
+                if let Reply::Data {
+                    data: Data::List { items, mailbox, .. },
+                    ..
+                } = reply
+                {
+                    let attributes = items.iter().map(|a| a.to_string()).collect();
+                    raw.push((mailbox_name(&mailbox), attributes));
+                }
+                Ok(())
+            };
             session
                 .run(
                     "LIST \"\" INBOX",
                     &format!("listing the INBOX of {target}"),
-                    |r| {
-                        if let Response::MailboxData(MailboxDatum::List(list)) = r {
-                            let attributes =
-                                list.name_attributes.iter().map(attribute_text).collect();
-                            raw.push((list.name.to_string(), attributes));
-                        }
-                        Ok(())
-                    },
+                    &mut keep_inbox,
                 )
                 .await?;
         }
@@ -172,9 +214,13 @@ impl ImapMailbox {
             .run(
                 &format!("LSUB \"\" {}", quote(&pattern)),
                 &format!("listing the subscriptions of {target}"),
-                |r| {
-                    if let Response::MailboxData(MailboxDatum::List(list)) = r {
-                        subscribed.insert(list.name.to_string());
+                |reply| {
+                    if let Reply::Data {
+                        data: Data::Lsub { mailbox, .. },
+                        ..
+                    } = reply
+                    {
+                        subscribed.insert(mailbox_name(&mailbox));
                     }
                     Ok(())
                 },
@@ -197,8 +243,9 @@ impl ImapMailbox {
     }
 
     /// EXAMINEs the folder unless it is open and unchanged; `None` for a
-    /// folder that cannot be opened (`\Noselect`).
-    async fn examine(&mut self, path: &FolderPath, fresh: bool) -> Result<Option<FolderStatus>> {
+    /// folder that cannot be opened (`\Noselect`). With CONDSTORE the folder
+    /// is opened with `(CONDSTORE)` so its HIGHESTMODSEQ is reported.
+    async fn examine(&mut self, path: &FolderPath, fresh: bool) -> Result<Option<Examined>> {
         let listed = self.find(path).await?;
         if !listed.selectable {
             return Ok(None);
@@ -207,30 +254,39 @@ impl ImapMailbox {
         let changed = self.session().await?.take_mailbox_changed();
         if let Some(open) = &self.examined {
             if &open.path == path && !fresh && !changed {
-                return Ok(Some(open.status.clone()));
+                return Ok(Some(open.clone()));
             }
         }
         self.examined = None;
         let session = self.session().await?;
+        let condstore = if session.has("CONDSTORE") {
+            " (CONDSTORE)"
+        } else {
+            ""
+        };
         let mut exists = None;
         let mut uid_validity = None;
         let mut uid_next = None;
+        let mut highest_modseq = None;
         let context = format!("opening folder {path} of {target}");
         session
             .run(
-                &format!("EXAMINE {}", quote(&listed.server_name)),
+                &format!("EXAMINE {}{condstore}", quote(&listed.server_name)),
                 &context,
-                |r| {
-                    match r {
-                        Response::MailboxData(MailboxDatum::Exists(n)) => exists = Some(*n),
-                        Response::Data {
-                            status: Status::Ok,
-                            outcome,
-                        } => match outcome.code {
-                            Some(ResponseCode::UidValidity(v)) => uid_validity = Some(v),
-                            Some(ResponseCode::UidNext(v)) => uid_next = Some(v),
-                            _ => {}
-                        },
+                |reply| {
+                    match reply {
+                        Reply::Data {
+                            data: Data::Exists(n),
+                            ..
+                        } => exists = Some(n),
+                        Reply::Untagged(status) if status.kind == StatusKind::Ok => {
+                            match status.code {
+                                Some(Code::UidValidity(v)) => uid_validity = Some(v.get()),
+                                Some(Code::UidNext(v)) => uid_next = Some(v.get()),
+                                Some(Code::HighestModSeq(m)) => highest_modseq = Some(m.get()),
+                                _ => {}
+                            }
+                        }
                         _ => {}
                     }
                     Ok(())
@@ -243,24 +299,26 @@ impl ImapMailbox {
             context: context.clone(),
             message: "the server sent no UIDVALIDITY".into(),
         })?;
-        let status = FolderStatus {
-            uid_validity,
-            messages: u64::from(exists.unwrap_or(0)),
-            uid_next,
-        };
-        self.examined = Some(Examined {
+        let examined = Examined {
             path: path.clone(),
-            status: status.clone(),
-        });
-        Ok(Some(status))
+            status: FolderStatus {
+                uid_validity,
+                messages: u64::from(exists.unwrap_or(0)),
+                uid_next,
+            },
+            highest_modseq,
+        };
+        self.examined = Some(examined.clone());
+        Ok(Some(examined))
     }
 
-    /// Metadata of the UIDs in `first..=last`, at most `keep` of the lowest.
+    /// Metadata of the UIDs in `first..=last` (changed since `changed_since`
+    /// when given), at most `keep` of the lowest.
     async fn metadata_window(
         &mut self,
         path: &FolderPath,
-        first: u32,
-        last: u32,
+        (first, last): (u32, u32),
+        changed_since: Option<u64>,
         keep: usize,
         into: &mut BTreeMap<u32, MessageMeta>,
     ) -> Result<()> {
@@ -268,48 +326,42 @@ impl ImapMailbox {
         let context = format!("listing messages of folder {path} of {target}");
         let session = self.session().await?;
         let mut partial: BTreeMap<u32, PartialMeta> = BTreeMap::new();
-        let mut bad: Option<Error> = None;
+        let modifier = changed_since
+            .map(|m| format!(" (CHANGEDSINCE {m})"))
+            .unwrap_or_default();
         session
             .run(
-                &format!("UID FETCH {first}:{last} (UID FLAGS INTERNALDATE RFC822.SIZE)"),
+                &format!("UID FETCH {first}:{last} (UID FLAGS INTERNALDATE RFC822.SIZE){modifier}"),
                 &context,
-                |r| {
-                    if let Response::Fetch(_, attributes) = r {
-                        let p = PartialMeta::read(attributes);
-                        let Some(uid) = p.uid else { return Ok(()) };
-                        // `a:b` may answer outside the range on some servers.
-                        if uid < first || uid > last {
-                            return Ok(());
-                        }
-                        let entry = partial.entry(uid).or_default();
-                        entry.merge(p);
-                        if let Some(meta) = entry.complete() {
-                            match meta {
-                                Ok(meta) => {
-                                    partial.remove(&uid);
-                                    into.insert(uid, meta);
-                                    // Only the lowest `keep` are kept: memory stays bounded
-                                    // by the caller's limit whatever the window.
-                                    while into.len() > keep {
-                                        into.pop_last();
-                                    }
-                                }
-                                Err(reason) => {
-                                    bad.get_or_insert(Error::Protocol {
-                                        context: context.clone(),
-                                        message: format!("uid {uid}: {reason}"),
-                                    });
-                                }
-                            }
+                |reply| {
+                    let Reply::Data {
+                        data: Data::Fetch { items, .. },
+                        mut spooled,
+                    } = reply
+                    else {
+                        return Ok(());
+                    };
+                    let p = PartialMeta::read(items.as_ref(), &mut spooled);
+                    let Some(uid) = p.uid else { return Ok(()) };
+                    // `a:b` may answer outside the range on some servers.
+                    if uid < first || uid > last {
+                        return Ok(());
+                    }
+                    let entry = partial.entry(uid).or_default();
+                    entry.merge(p);
+                    if let Some(meta) = entry.complete() {
+                        partial.remove(&uid);
+                        into.insert(uid, meta);
+                        // Only the lowest `keep` are kept: memory stays bounded
+                        // by the caller's limit whatever the window.
+                        while into.len() > keep {
+                            into.pop_last();
                         }
                     }
                     Ok(())
                 },
             )
             .await?;
-        if let Some(e) = bad {
-            return Err(e);
-        }
         if let Some((uid, _)) = partial.iter().find(|(uid, _)| {
             into.len() < keep || into.last_key_value().is_some_and(|(max, _)| *uid < max)
         }) {
@@ -321,6 +373,89 @@ impl ImapMailbox {
             });
         }
         Ok(())
+    }
+
+    /// A page of metadata after `after`, only messages changed since
+    /// `changed_since` when given (CONDSTORE).
+    async fn page(
+        &mut self,
+        folder: &FolderPath,
+        after: Option<Uid>,
+        limit: usize,
+        changed_since: Option<u64>,
+    ) -> Result<Vec<MessageMeta>> {
+        let Some(examined) = self.examine(folder, false).await? else {
+            return Ok(Vec::new());
+        };
+        let status = examined.status;
+        if status.messages == 0 || limit == 0 {
+            return Ok(Vec::new());
+        }
+        // UIDs below UIDNEXT are all there is; without UIDNEXT, all of them.
+        let end = u64::from(status.uid_next.map_or(u32::MAX, |n| n.saturating_sub(1)));
+        let mut start = u64::from(after.map_or(0, Uid::get)) + 1;
+        let mut found: BTreeMap<u32, MessageMeta> = BTreeMap::new();
+        let mut window = (limit as u64).clamp(1, MAX_WINDOW);
+        // Explicit `a:b` windows instead of `a:*`: `*` answers with the last
+        // message even when it is below `a`, and `a:*` would send the rest of a
+        // large folder to take `limit` of it.
+        while start <= end && found.len() < limit {
+            let stop = (start + window - 1).min(end);
+            let before = found.len();
+            self.metadata_window(
+                folder,
+                (
+                    u32::try_from(start).unwrap_or(u32::MAX),
+                    u32::try_from(stop).unwrap_or(u32::MAX),
+                ),
+                changed_since,
+                limit,
+                &mut found,
+            )
+            .await?;
+            let got = (found.len() - before) as u64;
+            if got * 2 < window {
+                window = (window * 2).min(MAX_WINDOW.max(limit as u64));
+            }
+            start = stop + 1;
+            if found.len() as u64 >= status.messages {
+                break;
+            }
+        }
+        Ok(found.into_values().take(limit).collect())
+    }
+
+    /// Sends one `UID FETCH <set> <items>` per set of `order` (split to keep
+    /// lines short), all before any answer is read; returns their tags.
+    async fn send_fetches(&mut self, order: &[u32], items: &str) -> Result<Vec<String>> {
+        let sets = uid_sets(order, MAX_COMMAND_LINE - 100);
+        let session = self.session().await?;
+        let mut tags = Vec::with_capacity(sets.len());
+        for set in &sets {
+            tags.push(session.send(&format!("UID FETCH {set} {items}")).await?);
+        }
+        session.flush().await?;
+        Ok(tags)
+    }
+}
+
+/// Each UID once, in the order first given.
+fn first_occurrences(uids: &[Uid]) -> (Vec<u32>, BTreeSet<u32>) {
+    let mut order = Vec::with_capacity(uids.len());
+    let mut unique = BTreeSet::new();
+    for uid in uids {
+        if unique.insert(uid.get()) {
+            order.push(uid.get());
+        }
+    }
+    (order, unique)
+}
+
+/// A mailbox name as on the wire (`INBOX` for the inbox in any case).
+fn mailbox_name(mailbox: &Mailbox<'_>) -> String {
+    match mailbox {
+        Mailbox::Inbox => "INBOX".into(),
+        Mailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
     }
 }
 
@@ -406,25 +541,6 @@ fn build_folders(
     Ok(inbox.into_iter().chain(rest).collect())
 }
 
-/// A LIST name attribute as the server spells it (`\Noselect`, `\Sent`).
-fn attribute_text(attribute: &NameAttribute<'_>) -> String {
-    match attribute {
-        NameAttribute::NoInferiors => "\\Noinferiors".into(),
-        NameAttribute::NoSelect => "\\Noselect".into(),
-        NameAttribute::Marked => "\\Marked".into(),
-        NameAttribute::Unmarked => "\\Unmarked".into(),
-        NameAttribute::All => "\\All".into(),
-        NameAttribute::Archive => "\\Archive".into(),
-        NameAttribute::Drafts => "\\Drafts".into(),
-        NameAttribute::Flagged => "\\Flagged".into(),
-        NameAttribute::Junk => "\\Junk".into(),
-        NameAttribute::Sent => "\\Sent".into(),
-        NameAttribute::Trash => "\\Trash".into(),
-        NameAttribute::Extension(text) => text.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
 /// A mailbox name or pattern as an IMAP quoted string.
 pub fn quote(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 2);
@@ -439,35 +555,86 @@ pub fn quote(name: &str) -> String {
     out
 }
 
+/// A body as it arrived: in memory, or in a spool file when it was larger
+/// than the spool threshold.
+#[derive(Debug)]
+enum Fetched {
+    Memory(bytes::Bytes),
+    Spooled(SpoolFile, u32),
+}
+
+impl Fetched {
+    /// The body's bytes as they arrived, from `data` or from the spool.
+    fn of(
+        data: &imap_codec::imap_types::core::NString<'_>,
+        spooled: &mut Option<(SpoolFile, u32)>,
+    ) -> Option<Fetched> {
+        let bytes = data.0.as_ref()?.as_ref();
+        // The spilled literal is announced empty in the decoded response.
+        if bytes.is_empty() {
+            if let Some((file, len)) = spooled.take() {
+                return Some(Fetched::Spooled(file, len));
+            }
+        }
+        Some(Fetched::Memory(bytes::Bytes::copy_from_slice(bytes)))
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Fetched::Memory(b) => b.len() as u64,
+            Fetched::Spooled(_, len) => u64::from(*len),
+        }
+    }
+
+    async fn into_body(self) -> Result<MessageBody> {
+        match self {
+            Fetched::Memory(b) => Ok(MessageBody::from_bytes(b)),
+            Fetched::Spooled(file, len) => file.into_body(u64::from(len)).await,
+        }
+    }
+}
+
 /// What one FETCH response said of a message.
 #[derive(Default)]
 struct PartialMeta {
     uid: Option<u32>,
     flags: Option<Flags>,
-    date: Option<std::result::Result<DateTime<FixedOffset>, String>>,
+    date: Option<DateTime<FixedOffset>>,
     size: Option<u32>,
-    body: Option<Option<bytes::Bytes>>,
+    /// `BODY[]`: `Some(None)` when the server sent NIL.
+    body: Option<Option<Fetched>>,
+    /// `BODY[HEADER]`.
+    header: Option<Option<Fetched>>,
 }
 
 impl PartialMeta {
-    fn read(attributes: &[AttributeValue<'_>]) -> PartialMeta {
+    fn read(items: &[MessageDataItem<'_>], spooled: &mut Option<(SpoolFile, u32)>) -> PartialMeta {
         let mut p = PartialMeta::default();
-        for a in attributes {
-            match a {
-                AttributeValue::Uid(u) => p.uid = Some(*u),
-                AttributeValue::Flags(f) => p.flags = Some(flags_of(f.iter().map(|c| c.as_ref()))),
-                AttributeValue::InternalDate(d) => p.date = Some(parse_internal_date(d)),
-                AttributeValue::Rfc822Size(s) => p.size = Some(*s),
-                AttributeValue::BodySection {
-                    section: None,
-                    data,
-                    ..
-                } => {
-                    p.body = Some(
-                        data.as_ref()
-                            .map(|d| bytes::Bytes::copy_from_slice(d.as_ref())),
-                    )
+        for item in items {
+            match item {
+                MessageDataItem::Uid(u) => p.uid = Some(u.get()),
+                MessageDataItem::Flags(f) => {
+                    let names: Vec<String> = f
+                        .iter()
+                        .map(|flag| match flag {
+                            FlagFetch::Flag(flag) => flag.to_string(),
+                            FlagFetch::Recent => "\\Recent".to_string(),
+                        })
+                        .collect();
+                    p.flags = Some(flags_of(names.iter().map(String::as_str)));
                 }
+                MessageDataItem::InternalDate(d) => p.date = Some(*d.as_ref()),
+                MessageDataItem::Rfc822Size(s) => p.size = Some(*s),
+                MessageDataItem::BodyExt {
+                    section: None,
+                    origin: None,
+                    data,
+                } => p.body = Some(Fetched::of(data, spooled)),
+                MessageDataItem::BodyExt {
+                    section: Some(Section::Header(None)),
+                    origin: None,
+                    data,
+                } => p.header = Some(Fetched::of(data, spooled)),
                 _ => {}
             }
         }
@@ -488,25 +655,19 @@ impl PartialMeta {
         if other.body.is_some() {
             self.body = other.body;
         }
+        if other.header.is_some() {
+            self.header = other.header;
+        }
     }
 
     /// The metadata once flags, date and size are known.
-    fn complete(&self) -> Option<std::result::Result<MessageMeta, String>> {
-        let (uid, flags, date, size) = (
-            self.uid?,
-            self.flags.clone()?,
-            self.date.clone()?,
-            self.size?,
-        );
-        let Some(uid) = Uid::new(uid) else {
-            return Some(Err("the server sent UID 0".into()));
-        };
-        Some(date.map(|internal_date| MessageMeta {
-            uid,
-            flags,
-            internal_date,
-            size: u64::from(size),
-        }))
+    fn complete(&self) -> Option<MessageMeta> {
+        Some(MessageMeta {
+            uid: Uid::new(self.uid?)?,
+            flags: self.flags.clone()?,
+            internal_date: self.date?,
+            size: u64::from(self.size?),
+        })
     }
 }
 
@@ -552,11 +713,15 @@ impl MailboxReader for ImapMailbox {
     }
 
     async fn status(&mut self, folder: &FolderPath) -> Result<FolderStatus> {
-        Ok(self.examine(folder, true).await?.unwrap_or(FolderStatus {
-            uid_validity: 0,
-            messages: 0,
-            uid_next: None,
-        }))
+        Ok(self
+            .examine(folder, true)
+            .await?
+            .map(|e| e.status)
+            .unwrap_or(FolderStatus {
+                uid_validity: 0,
+                messages: 0,
+                uid_next: None,
+            }))
     }
 
     async fn list(
@@ -565,41 +730,28 @@ impl MailboxReader for ImapMailbox {
         after: Option<Uid>,
         limit: usize,
     ) -> Result<Vec<MessageMeta>> {
-        let Some(status) = self.examine(folder, false).await? else {
-            return Ok(Vec::new());
-        };
-        if status.messages == 0 || limit == 0 {
-            return Ok(Vec::new());
-        }
-        // UIDs below UIDNEXT are all there is; without UIDNEXT, all of them.
-        let end = u64::from(status.uid_next.map_or(u32::MAX, |n| n.saturating_sub(1)));
-        let mut start = u64::from(after.map_or(0, Uid::get)) + 1;
-        let mut found: BTreeMap<u32, MessageMeta> = BTreeMap::new();
-        let mut window = (limit as u64).clamp(1, MAX_WINDOW);
-        // Explicit `a:b` windows instead of `a:*`: `*` answers with the last
-        // message even when it is below `a`, and `a:*` would send the rest of a
-        // large folder to take `limit` of it.
-        while start <= end && found.len() < limit {
-            let stop = (start + window - 1).min(end);
-            let before = found.len();
-            self.metadata_window(
-                folder,
-                u32::try_from(start).unwrap_or(u32::MAX),
-                u32::try_from(stop).unwrap_or(u32::MAX),
-                limit,
-                &mut found,
-            )
-            .await?;
-            let got = (found.len() - before) as u64;
-            if got * 2 < window {
-                window = (window * 2).min(MAX_WINDOW.max(limit as u64));
-            }
-            start = stop + 1;
-            if found.len() as u64 >= status.messages {
-                break;
-            }
-        }
-        Ok(found.into_values().take(limit).collect())
+        self.page(folder, after, limit, None).await
+    }
+
+    async fn highest_modseq(&mut self, folder: &FolderPath) -> Result<Option<u64>> {
+        Ok(self
+            .examine(folder, true)
+            .await?
+            .and_then(|e| e.highest_modseq))
+    }
+
+    async fn list_changed(
+        &mut self,
+        folder: &FolderPath,
+        modseq: u64,
+        after: Option<Uid>,
+        limit: usize,
+    ) -> Result<Vec<MessageMeta>> {
+        let condstore = self.session().await?.has("CONDSTORE");
+        // Without CONDSTORE every message counts as changed (the contract
+        // allows more, never less).
+        let since = condstore.then_some(modseq);
+        self.page(folder, after, limit, since).await
     }
 
     async fn fetch<'a>(
@@ -607,34 +759,20 @@ impl MailboxReader for ImapMailbox {
         folder: &FolderPath,
         uids: &[Uid],
     ) -> Result<ResultStream<'a, Message>> {
-        let mut order: Vec<u32> = Vec::with_capacity(uids.len());
-        let mut unique = BTreeSet::new();
-        for uid in uids {
-            if unique.insert(uid.get()) {
-                order.push(uid.get());
-            }
-        }
+        let (order, wanted) = first_occurrences(uids);
         if order.is_empty() || self.examine(folder, false).await?.is_none() {
             return Ok(Box::pin(stream::empty()));
         }
         let context = format!("fetching messages of folder {folder} of {}", self.target());
-        let sets = uid_sets(&order, MAX_COMMAND_LINE - 100);
-        let session = self.session().await?;
-        let mut pending = Vec::with_capacity(sets.len());
         // All commands go out before any answer is read: one round trip.
-        for set in &sets {
-            pending.push(
-                session
-                    .send(&format!(
-                        "UID FETCH {set} (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
-                    ))
-                    .await?,
-            );
-        }
+        let pending = self
+            .send_fetches(&order, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
+            .await?;
+        let session = self.session().await?;
         let state = FetchState {
             session,
             context,
-            wanted: unique,
+            wanted,
             order,
             next: 0,
             ready: HashMap::new(),
@@ -646,6 +784,72 @@ impl MailboxReader for ImapMailbox {
             state.step().await.map(|item| (item, state))
         })))
     }
+
+    async fn fetch_headers(
+        &mut self,
+        folder: &FolderPath,
+        uids: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<u8>, u64)>> {
+        let (order, wanted) = first_occurrences(uids);
+        if order.is_empty() || self.examine(folder, false).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let context = format!(
+            "fetching message headers of folder {folder} of {}",
+            self.target()
+        );
+        let mut pending = self
+            .send_fetches(&order, "(UID RFC822.SIZE BODY.PEEK[HEADER])")
+            .await?;
+        let session = self.session().await?;
+        let mut partial: HashMap<u32, PartialMeta> = HashMap::new();
+        let mut failure = None;
+        while !pending.is_empty() {
+            match session.next().await {
+                Err(e) => {
+                    session.abandon();
+                    return Err(e);
+                }
+                Ok(Reply::Data {
+                    data: Data::Fetch { items, .. },
+                    mut spooled,
+                }) => {
+                    let p = PartialMeta::read(items.as_ref(), &mut spooled);
+                    if let Some(uid) = p.uid.filter(|u| wanted.contains(u)) {
+                        partial.entry(uid).or_default().merge(p);
+                    }
+                }
+                Ok(Reply::Done { tag, completion }) if pending.contains(&tag) => {
+                    pending.retain(|t| *t != tag);
+                    if let Some(e) = refusal(&context, &completion) {
+                        failure.get_or_insert(e);
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(order.len());
+        for uid in order {
+            let Some(p) = partial.remove(&uid) else {
+                // No longer exists.
+                continue;
+            };
+            let (Some(size), Some(Some(header))) = (p.size, p.header) else {
+                return Err(Error::Protocol {
+                    context,
+                    message: format!("uid {uid}: the server sent no RFC822.SIZE or header"),
+                });
+            };
+            let header = header.into_body().await?.read_all().await?;
+            if let Some(uid) = Uid::new(uid) {
+                out.push((uid, header, u64::from(size)));
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The progress of one fetch: messages are yielded in the order asked, as soon
@@ -656,10 +860,20 @@ struct FetchState<'a> {
     wanted: BTreeSet<u32>,
     order: Vec<u32>,
     next: usize,
-    ready: HashMap<u32, Result<Message>>,
+    ready: HashMap<u32, Result<(MessageMeta, Fetched)>>,
     partial: HashMap<u32, PartialMeta>,
-    pending: Vec<async_imap::imap_proto::RequestId>,
+    pending: Vec<String>,
     refusal: Option<Error>,
+}
+
+impl Drop for FetchState<'_> {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            // Answers are still on their way: a later command would read
+            // them as its own. A fresh connection is cheaper than draining.
+            self.session.abandon();
+        }
+    }
 }
 
 impl FetchState<'_> {
@@ -668,7 +882,12 @@ impl FetchState<'_> {
             if let Some(uid) = self.order.get(self.next).copied() {
                 if let Some(item) = self.ready.remove(&uid) {
                     self.next += 1;
-                    return Some(item);
+                    return Some(match item {
+                        Ok((meta, fetched)) => {
+                            fetched.into_body().await.map(|body| Message { meta, body })
+                        }
+                        Err(e) => Err(e),
+                    });
                 }
             }
             if self.pending.is_empty() {
@@ -684,39 +903,31 @@ impl FetchState<'_> {
                 }
                 return self.refusal.take().map(Err);
             }
-            let pending = &self.pending;
-            let read = self
-                .session
-                .next(|r| match r {
-                    Response::Fetch(_, attributes) => Arrival::Fetch(PartialMeta::read(attributes)),
-                    other => match pending
-                        .iter()
-                        .find_map(|tag| completion(other, tag).map(|done| (tag.clone(), done)))
-                    {
-                        Some((tag, done)) => Arrival::Done(tag, done),
-                        None => Arrival::Other,
-                    },
-                })
-                .await;
-            match read {
+            match self.session.next().await {
                 Err(e) => {
-                    // The connection is gone: nothing more will come.
+                    // The connection is gone, or out of step: nothing more
+                    // will come.
+                    self.session.abandon();
                     self.pending.clear();
                     self.order.clear();
+                    self.ready.clear();
                     self.refusal = None;
                     return Some(Err(e));
                 }
-                Ok(Arrival::Other) => {}
-                Ok(Arrival::Done(tag, done)) => {
+                Ok(Reply::Data {
+                    data: Data::Fetch { items, .. },
+                    mut spooled,
+                }) => {
+                    let p = PartialMeta::read(items.as_ref(), &mut spooled);
+                    self.arrived(p);
+                }
+                Ok(Reply::Done { tag, completion }) if self.pending.contains(&tag) => {
                     self.pending.retain(|t| *t != tag);
-                    if !done.ok && self.refusal.is_none() {
-                        self.refusal = Some(Error::Protocol {
-                            context: self.context.clone(),
-                            message: done.text,
-                        });
+                    if let Some(e) = refusal(&self.context, &completion) {
+                        self.refusal.get_or_insert(e);
                     }
                 }
-                Ok(Arrival::Fetch(p)) => self.arrived(p),
+                Ok(_) => {}
             }
         }
     }
@@ -729,40 +940,26 @@ impl FetchState<'_> {
         let entry = self.partial.entry(uid).or_default();
         entry.merge(p);
         // Unsolicited FETCH (a flag change) has no body: wait for the real one.
-        let Some(body) = entry.body.clone() else {
+        if entry.body.is_none() {
+            return;
+        }
+        let Some(mut meta) = entry.complete() else {
             return;
         };
-        let Some(meta) = entry.complete() else { return };
-        self.partial.remove(&uid);
-        let item = match (meta, body) {
-            (Ok(mut meta), Some(body)) => {
+        let body = self.partial.remove(&uid).and_then(|p| p.body).flatten();
+        let item = match body {
+            Some(body) => {
                 // The bytes are the truth; RFC822.SIZE only announces them.
-                meta.size = body.len() as u64;
-                Ok(Message {
-                    meta,
-                    body: MessageBody::from_bytes(body),
-                })
+                meta.size = body.len();
+                Ok((meta, body))
             }
-            (Ok(_), None) => Err(Error::Protocol {
+            None => Err(Error::Protocol {
                 context: self.context.clone(),
                 message: format!("uid {uid}: the server sent no body (NIL)"),
-            }),
-            (Err(reason), _) => Err(Error::Protocol {
-                context: self.context.clone(),
-                message: format!("uid {uid}: {reason}"),
             }),
         };
         self.ready.insert(uid, item);
     }
-}
-
-enum Arrival {
-    Fetch(PartialMeta),
-    Done(
-        async_imap::imap_proto::RequestId,
-        super::session::Completion,
-    ),
-    Other,
 }
 
 #[cfg(test)]

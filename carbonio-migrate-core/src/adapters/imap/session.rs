@@ -1,22 +1,30 @@
-//! A reading session: an authenticated async-imap connection with a timeout
-//! on every read, tagged `NO`/`BAD` and `BYE` turned into the crate's errors,
-//! and the one exchange async-imap cannot parse (NAMESPACE) done on the raw
-//! stream.
+//! A reading session: an authenticated [`CodecClient`] connection (the same
+//! imap-codec client as the write path) with tagged `NO`/`BAD`, `BYE` and
+//! throttling answers turned into the crate's errors, the selected folder's
+//! changes noted, and message bodies over a threshold spooled to disk while
+//! their FETCH response is read.
 //!
-//! Commands are sent with async-imap's `run_command` and answered by reading
-//! responses one by one: async-imap's typed helpers drop the tagged status of
-//! FETCH, so a `NO` would look like an empty answer.
+//! Commands are written as lines under the client's tags and answered by
+//! reading responses one by one, so several commands can be on the wire
+//! before the first answer is read (one round trip per batch).
 
 use std::time::Duration;
 
-use async_imap::imap_proto::{RequestId, Response, Status};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::core::IString;
+use imap_codec::imap_types::extensions::namespace::Namespaces as CodecNamespaces;
+use imap_codec::imap_types::response::{Data, Response, Status, StatusKind};
 
 use crate::error::{Error, Result};
 
-use super::auth::{authenticate, Credentials, ImapSession};
+use super::auth::Credentials;
+use super::body_spool::{SpoolFile, SpoolSettings};
+use super::codec_client::{
+    is_throttling, kind_name, throttled, ClientLimits, CodecClient, Completion, OnNo,
+};
+use super::config::AuthMode;
 use super::namespace::Namespace;
-use super::transport::ImapConnector;
+use super::transport::{ImapConnector, ImapStream};
 
 /// The namespaces of a server (RFC 2342), as far as reading needs them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,51 +35,104 @@ pub struct Namespaces {
     pub foreign_prefixes: Vec<String>,
 }
 
+/// What one read brought.
+#[derive(Debug)]
+pub enum Reply {
+    /// Untagged data. `spooled` holds the body literal of a FETCH response
+    /// that was longer than the spool threshold (the literal in `data` is
+    /// then empty), with its length.
+    Data {
+        /// The data.
+        data: Data<'static>,
+        /// The body kept on disk, if any.
+        spooled: Option<(SpoolFile, u32)>,
+    },
+    /// An untagged status (`* OK [HIGHESTMODSEQ 7]`).
+    Untagged(Completion),
+    /// The tagged completion of the command `tag`.
+    Done {
+        /// The command's tag.
+        tag: String,
+        /// Its status, code and text.
+        completion: Completion,
+    },
+    /// Anything else (a stray continuation request).
+    Other,
+}
+
 /// An authenticated connection used by one reader.
 pub struct ReadSession {
-    session: ImapSession,
-    timeout: Duration,
+    client: CodecClient<ImapStream>,
     /// `ada@example.org on imap.example.org:993`, for messages.
     target: String,
-    capabilities: Vec<String>,
     /// Set when the connection failed: it must not be used again.
     broken: bool,
     /// Set when the server announced that the selected folder changed
-    /// (`EXISTS`, `EXPUNGE`), so its UIDNEXT is stale.
+    /// (`EXISTS`, `EXPUNGE`, `VANISHED`), so its UIDNEXT is stale.
     mailbox_changed: bool,
-}
-
-/// The end of a command: its tagged status and text.
-#[derive(Debug)]
-pub struct Completion {
-    /// `OK`, `NO` or `BAD`.
-    pub ok: bool,
-    /// The server's text with its response code, for error messages.
-    pub text: String,
+    spool: SpoolSettings,
 }
 
 impl ReadSession {
-    /// Connects and logs in.
+    /// Connects and logs in: `AUTHENTICATE PLAIN` with the account as
+    /// authorization identity when impersonating, `AUTHENTICATE PLAIN` or
+    /// `LOGIN` with the account's own login, or `AUTHENTICATE XOAUTH2`.
+    /// Bodies longer than `spool.over` bytes are spooled in `spool.dir`.
     ///
     /// # Errors
-    /// As [`ImapConnector::connect`] and [`authenticate`].
+    /// As [`ImapConnector::connect`]; [`Error::Auth`] naming the account, the
+    /// server and the admin (never the secret) when the login is refused;
+    /// [`Error::Network`] when the connection fails or `timeout` passes.
     pub async fn open(
         connector: &ImapConnector,
         credentials: &Credentials,
         account: &str,
         timeout: Duration,
+        spool: SpoolSettings,
     ) -> Result<ReadSession> {
         let connected = connector.connect().await?;
-        let capabilities = connected.capabilities.clone();
-        let target = credentials.describe(account, &connector.address());
-        let session = authenticate(connected, credentials, &target, timeout).await?;
+        let address = connector.address();
+        let who = credentials.describe(account, &address);
+        let limits = ClientLimits {
+            // Bodies up to the threshold are framed in memory; larger ones
+            // are spooled, so the limit only needs room for one small body.
+            max_response_bytes: spool.over.saturating_add(256 << 10).max(1 << 20),
+            io_timeout: timeout,
+        };
+        let mut client = CodecClient::after_greeting(
+            connected.stream,
+            address.clone(),
+            connected.capabilities,
+            limits,
+        );
+        let secret = credentials.secret.expose();
+        match credentials.mode {
+            AuthMode::Impersonate => {
+                let admin = credentials.admin.as_deref().unwrap_or_default();
+                client
+                    .authenticate_plain(&who, Some(&credentials.user), admin, secret)
+                    .await?
+            }
+            AuthMode::Login if client.has("AUTH=PLAIN") || client.has("LOGINDISABLED") => {
+                client
+                    .authenticate_plain(&who, None, &credentials.user, secret)
+                    .await?
+            }
+            AuthMode::Login => client.login(&who, &credentials.user, secret).await?,
+            AuthMode::Xoauth2 => {
+                client
+                    .authenticate_xoauth2(&who, &credentials.user, secret)
+                    .await?
+            }
+        }
+        // Servers announce more (CONDSTORE, NAMESPACE) once logged in.
+        client.refresh_capabilities().await?;
         Ok(ReadSession {
-            session,
-            timeout,
-            target: format!("{account} on {}", connector.address()),
-            capabilities,
+            client,
+            target: format!("{account} on {address}"),
             broken: false,
             mailbox_changed: false,
+            spool,
         })
     }
 
@@ -82,93 +143,131 @@ impl ReadSession {
 
     /// Whether the connection failed and must be replaced.
     pub fn is_broken(&self) -> bool {
-        self.broken
+        self.broken || self.client.is_broken()
     }
 
-    /// Whether `EXISTS` or `EXPUNGE` arrived since the flag was last taken.
+    /// Marks the connection as not to be used again (answers of an
+    /// abandoned command are still in flight); the reader reconnects.
+    pub fn abandon(&mut self) {
+        self.broken = true;
+    }
+
+    /// Whether `EXISTS`, `EXPUNGE` or `VANISHED` arrived since the flag was
+    /// last taken.
     pub fn take_mailbox_changed(&mut self) -> bool {
         std::mem::take(&mut self.mailbox_changed)
     }
 
-    /// Sends one command line; its responses are read with [`Self::next`].
+    /// Whether the server announced `capability` (any case).
+    pub fn has(&self, capability: &str) -> bool {
+        self.client.has(capability)
+    }
+
+    /// Queues one command line (without tag and CRLF) and returns its tag.
+    /// Nothing is sent until [`Self::flush`] or a read, so a batch of
+    /// commands leaves in one write.
     ///
     /// # Errors
     /// [`Error::Network`] when the line cannot be written.
-    pub async fn send(&mut self, command: &str) -> Result<RequestId> {
-        if self.broken {
+    pub async fn send(&mut self, command: &str) -> Result<String> {
+        if self.is_broken() {
             return Err(self.lost("sending a command"));
         }
-        let sent = tokio::time::timeout(self.timeout, self.session.run_command(command)).await;
-        match sent {
-            Ok(Ok(tag)) => Ok(tag),
-            Ok(Err(e)) => {
-                self.broken = true;
-                Err(Error::Network {
-                    context: format!("sending a command to {}", self.target),
-                    source: Some(Box::new(e)),
-                })
-            }
-            Err(_) => Err(self.timed_out("sending a command")),
-        }
+        let tag = self.client.next_tag();
+        let written = self
+            .client
+            .write(format!("{tag} {command}\r\n").as_bytes())
+            .await;
+        self.note_failure(written)?;
+        Ok(tag)
     }
 
-    /// Reads the next response and hands it to `inspect`, which extracts what
-    /// the caller keeps (the parsed response borrows async-imap's buffer).
-    /// `BYE`, a closed connection, an unparsable response and a read taking
-    /// longer than the timeout are [`Error::Network`]s and leave the session
-    /// broken.
+    /// Sends the queued commands.
     ///
     /// # Errors
-    /// As above.
-    pub async fn next<T>(&mut self, inspect: impl FnOnce(&Response<'_>) -> T) -> Result<T> {
-        if self.broken {
-            return Err(self.lost("reading"));
-        }
-        let read = tokio::time::timeout(self.timeout, self.session.read_response()).await;
-        let response = match read {
-            Err(_) => return Err(self.timed_out("waiting for the server")),
-            Ok(Err(e)) => {
-                self.broken = true;
-                return Err(Error::Network {
-                    context: format!("reading from {}", self.target),
-                    source: Some(Box::new(e)),
-                });
-            }
-            Ok(Ok(None)) => {
-                self.broken = true;
-                return Err(Error::Network {
-                    context: format!("{} closed the connection", self.target),
-                    source: None,
-                });
-            }
-            Ok(Ok(Some(r))) => r,
-        };
-        match response.parsed() {
-            Response::Data {
-                status: Status::Bye,
-                outcome,
-            } => {
-                self.broken = true;
-                return Err(Error::Network {
-                    context: format!(
-                        "{} ended the session: BYE {}",
-                        self.target,
-                        outcome.information.as_deref().unwrap_or_default()
-                    ),
-                    source: None,
-                });
-            }
-            Response::MailboxData(async_imap::imap_proto::MailboxDatum::Exists(_))
-            | Response::Expunge(_)
-            | Response::Vanished { .. } => self.mailbox_changed = true,
-            _ => {}
-        }
-        Ok(inspect(response.parsed()))
+    /// [`Error::Network`] when they cannot be written.
+    pub async fn flush(&mut self) -> Result<()> {
+        let flushed = self.client.flush().await;
+        self.note_failure(flushed)
     }
 
-    /// Runs one command to its end, handing every other response to
-    /// `untagged`. A tagged `NO`/`BAD` is an [`Error::Protocol`] whose context is
-    /// `context` and whose message is the server's text.
+    /// Reads the next response. Body literals of FETCH responses longer than
+    /// the spool threshold are copied to a spool file as they arrive. `BYE`,
+    /// a closed connection, a read taking longer than the timeout and a
+    /// failing spool leave the session broken.
+    ///
+    /// # Errors
+    /// [`Error::Network`] for `BYE`, I/O failures and timeouts;
+    /// [`Error::Protocol`] for a response that cannot be decoded (the
+    /// connection stays in step); [`Error::Io`] when the spool fails.
+    pub async fn next(&mut self) -> Result<Reply> {
+        if self.is_broken() {
+            return Err(self.lost("reading"));
+        }
+        if let Err(e) = self.client.flush().await {
+            self.broken = true;
+            return Err(e);
+        }
+        let dir = self.spool.dir.clone();
+        let read = self
+            .client
+            .read_response_spooling(self.spool.over, |_| SpoolFile::create(&dir))
+            .await;
+        let (response, spilled) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                if e.is_retryable() || matches!(e, Error::Io { .. }) {
+                    self.broken = true;
+                }
+                return Err(e);
+            }
+        };
+        let spooled = spilled.map(|s| (s.sink, s.len));
+        Ok(match response {
+            Response::Status(Status::Bye(bye)) => {
+                self.broken = true;
+                let code = bye
+                    .code
+                    .as_ref()
+                    .map(|c| format!("[{}] ", super::codec_client::code_text(c)))
+                    .unwrap_or_default();
+                return Err(Error::Network {
+                    context: format!("{} ended the session: BYE {code}{}", self.target, bye.text),
+                    source: None,
+                });
+            }
+            Response::Status(Status::Tagged(tagged)) => Reply::Done {
+                tag: tagged.tag.as_ref().to_string(),
+                completion: Completion {
+                    kind: tagged.body.kind,
+                    code: tagged.body.code,
+                    text: tagged.body.text.to_string(),
+                    data: Vec::new(),
+                },
+            },
+            Response::Status(Status::Untagged(body)) => Reply::Untagged(Completion {
+                kind: body.kind,
+                code: body.code,
+                text: body.text.to_string(),
+                data: Vec::new(),
+            }),
+            Response::Data(data) => {
+                if matches!(
+                    data,
+                    Data::Exists(_) | Data::Expunge(_) | Data::Vanished { .. }
+                ) {
+                    self.mailbox_changed = true;
+                }
+                Reply::Data { data, spooled }
+            }
+            Response::CommandContinuationRequest(_) => Reply::Other,
+        })
+    }
+
+    /// Runs one command to its end, handing every untagged reply to
+    /// `untagged`. A tagged `NO`/`BAD` is an [`Error::Protocol`] whose
+    /// context is `context` and whose message is the server's answer; a
+    /// throttling `NO` ([`is_throttling`]) is an [`Error::Network`].
     ///
     /// # Errors
     /// As above, and as [`Self::next`].
@@ -176,81 +275,53 @@ impl ReadSession {
         &mut self,
         command: &str,
         context: &str,
-        mut untagged: impl FnMut(&Response<'_>) -> Result<()>,
+        mut untagged: impl FnMut(Reply) -> Result<()>,
     ) -> Result<()> {
         let tag = self.send(command).await?;
         loop {
-            let done = self
-                .next(|response| match completion(response, &tag) {
-                    Some(done) => Ok(Some(done)),
-                    None => untagged(response).map(|()| None),
-                })
-                .await??;
-            if let Some(done) = done {
-                return if done.ok {
-                    Ok(())
-                } else {
-                    Err(Error::Protocol {
-                        context: context.to_string(),
-                        message: done.text,
-                    })
-                };
+            match self.next().await? {
+                Reply::Done {
+                    tag: done,
+                    completion,
+                } if done == tag => return refusal(context, &completion).map_or(Ok(()), Err),
+                other => untagged(other)?,
             }
         }
     }
 
-    /// Whether the server announced `capability`.
-    pub fn has(&self, capability: &str) -> bool {
-        super::transport::has_capability(&self.capabilities, capability)
-    }
-
-    /// Refreshes the capabilities after login (servers announce more then).
+    /// The server's namespaces: NAMESPACE when offered, else an empty
+    /// personal prefix with the delimiter of `LIST "" ""`.
     ///
     /// # Errors
     /// As [`Self::run`].
-    pub async fn refresh_capabilities(&mut self) -> Result<()> {
-        let mut found = Vec::new();
-        let context = format!("asking the capabilities of {}", self.target);
-        self.run("CAPABILITY", &context, |r| {
-            if let Response::Capabilities(caps) = r {
-                for c in caps {
-                    let text = match c {
-                        async_imap::imap_proto::Capability::Imap4rev1 => "IMAP4REV1".to_string(),
-                        async_imap::imap_proto::Capability::Auth(a) => {
-                            format!("AUTH={}", a.to_ascii_uppercase())
-                        }
-                        async_imap::imap_proto::Capability::Atom(a) => a.to_ascii_uppercase(),
-                    };
-                    found.push(text);
-                }
-            }
-            Ok(())
-        })
-        .await?;
-        if !found.is_empty() {
-            self.capabilities = found;
-        }
-        Ok(())
-    }
-
-    /// The server's namespaces: NAMESPACE when offered (run on the raw stream,
-    /// since async-imap cannot parse its answer), else an empty personal prefix
-    /// with the delimiter of `LIST "" ""`.
-    ///
-    /// # Errors
-    /// As [`Self::run`]; an answer that cannot be parsed is an
-    /// [`Error::Protocol`].
     pub async fn namespaces(&mut self) -> Result<Namespaces> {
         if self.has("NAMESPACE") {
-            if let Some(found) = self.raw_namespace().await? {
-                return Ok(found);
+            let context = format!("asking the namespaces of {}", self.target);
+            let done = self
+                .client
+                .execute(CommandBody::Namespace, &context, OnNo::Return)
+                .await;
+            let done = self.note_failure(done)?;
+            for data in &done.data {
+                if let Data::Namespace {
+                    personal,
+                    other,
+                    shared,
+                } = data
+                {
+                    return Ok(namespaces_of(personal, other, shared));
+                }
             }
         }
         let mut delimiter = None;
         let context = format!("asking the hierarchy delimiter of {}", self.target);
-        self.run("LIST \"\" \"\"", &context, |r| {
-            if let Response::MailboxData(async_imap::imap_proto::MailboxDatum::List(list)) = r {
-                delimiter = list.delimiter.as_deref().and_then(|d| d.chars().next());
+        self.run("LIST \"\" \"\"", &context, |reply| {
+            if let Reply::Data {
+                data: Data::List { delimiter: d, .. },
+                ..
+            } = reply
+            {
+                delimiter = d.map(|q| q.inner());
             }
             Ok(())
         })
@@ -261,61 +332,20 @@ impl ReadSession {
         })
     }
 
-    /// NAMESPACE on the raw stream. Safe because async-imap reads nothing ahead
-    /// between commands: its buffer is empty once the previous tagged reply was
-    /// parsed, so the bytes of this exchange all come here.
-    async fn raw_namespace(&mut self) -> Result<Option<Namespaces>> {
-        const TAG: &str = "CMNS";
-        let timeout = self.timeout;
-        let target = self.target.clone();
-        let stream = self.session.get_mut();
-        let exchange = async {
-            stream
-                .write_all(format!("{TAG} NAMESPACE\r\n").as_bytes())
-                .await?;
-            stream.flush().await?;
-            let mut responses = Vec::new();
-            loop {
-                let response = read_raw_response(stream).await?;
-                if response.starts_with(format!("{TAG} ").as_bytes()) {
-                    return Ok::<_, std::io::Error>((response, responses));
-                }
-                responses.push(response);
-            }
-        };
-        let (done, responses) = match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => {
-                self.broken = true;
-                return Err(Error::Network {
-                    context: format!("asking the namespaces of {target}"),
-                    source: Some(Box::new(e)),
-                });
-            }
-            Err(_) => return Err(self.timed_out("asking the namespaces")),
-        };
-        let status = String::from_utf8_lossy(&done[TAG.len() + 1..]).to_string();
-        if !status.to_ascii_uppercase().starts_with("OK") {
-            return Ok(None);
-        }
-        for response in responses {
-            if response.to_ascii_uppercase().starts_with(b"* NAMESPACE ") {
-                return parse_namespace(&response)
-                    .map(Some)
-                    .map_err(|message| Error::Protocol {
-                        context: format!("the NAMESPACE answer of {target}"),
-                        message,
-                    });
-            }
-        }
-        Ok(None)
-    }
-
     /// Logs out, ignoring failures (the connection is dropped anyway).
     pub async fn logout(mut self) {
-        if !self.broken {
-            let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+        if !self.is_broken() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.client.logout()).await;
         }
+    }
+
+    fn note_failure<T>(&mut self, outcome: Result<T>) -> Result<T> {
+        if let Err(e) = &outcome {
+            if e.is_retryable() {
+                self.broken = true;
+            }
+        }
+        outcome
     }
 
     fn lost(&self, what: &str) -> Error {
@@ -324,104 +354,41 @@ impl ReadSession {
             source: None,
         }
     }
+}
 
-    fn timed_out(&mut self, what: &str) -> Error {
-        self.broken = true;
-        Error::Network {
-            context: format!(
-                "{what} on {} timed out after {} s",
-                self.target,
-                self.timeout.as_secs()
-            ),
-            source: None,
+/// The error of a tagged completion, `None` for `OK`: throttling is an
+/// [`Error::Network`] (retried with backoff), any other `NO`/`BAD` an
+/// [`Error::Protocol`] with `context`.
+pub fn refusal(context: &str, done: &Completion) -> Option<Error> {
+    match done.kind {
+        StatusKind::Ok => None,
+        StatusKind::No if is_throttling(done.code.as_ref(), &done.text) => {
+            Some(throttled(context, done))
         }
+        kind => Some(Error::Protocol {
+            context: context.to_string(),
+            message: answer_text(kind, done),
+        }),
     }
 }
 
-/// The completion of the command tagged `tag`, if `response` is it.
-pub fn completion(response: &Response<'_>, tag: &RequestId) -> Option<Completion> {
-    match response {
-        Response::Done {
-            tag: done,
-            status,
-            outcome,
-        } if done == tag => {
-            let mut text = String::new();
-            if let Some(code) = &outcome.code {
-                text.push_str(&format!("[{code:?}] "));
-            }
-            text.push_str(outcome.information.as_deref().unwrap_or_default());
-            Some(Completion {
-                ok: matches!(status, Status::Ok),
-                text: format!("{status:?} {text}").trim().to_string(),
-            })
-        }
-        _ => None,
-    }
+/// `NO [CODE] text`, as the server said it.
+pub fn answer_text(kind: StatusKind, done: &Completion) -> String {
+    let code = done
+        .code_text()
+        .map(|c| format!("[{c}] "))
+        .unwrap_or_default();
+    format!("{} {code}{}", kind_name(kind), done.text)
+        .trim()
+        .to_string()
 }
 
-/// Reads one response (a line, with the literals it announces) from the raw
-/// stream, byte by byte so nothing beyond it is consumed.
-async fn read_raw_response<S: tokio::io::AsyncRead + Unpin>(
-    stream: &mut S,
-) -> std::io::Result<Vec<u8>> {
-    const MAX: usize = 1 << 20;
-    let mut out = Vec::with_capacity(256);
-    loop {
-        let byte = stream.read_u8().await?;
-        out.push(byte);
-        if out.len() > MAX {
-            return Err(std::io::Error::other("NAMESPACE answer longer than 1 MiB"));
-        }
-        if out.ends_with(b"\r\n") {
-            match literal_length(&out[..out.len() - 2]) {
-                Some(n) if n <= MAX => {
-                    let start = out.len();
-                    out.resize(start + n, 0);
-                    stream.read_exact(&mut out[start..]).await?;
-                }
-                Some(_) => return Err(std::io::Error::other("literal longer than 1 MiB")),
-                None => return Ok(out),
-            }
-        }
-    }
-}
-
-/// The length of a `{n}` or `{n+}` literal announced at the end of `line`.
-fn literal_length(line: &[u8]) -> Option<usize> {
-    let body = line.strip_suffix(b"}")?;
-    let open = body.iter().rposition(|b| *b == b'{')?;
-    let digits = &body[open + 1..];
-    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
-    std::str::from_utf8(digits).ok()?.parse().ok()
-}
-
-/// Parses `* NAMESPACE (("" "/")) NIL (("#shared/" "/"))` with imap-codec.
-pub fn parse_namespace(response: &[u8]) -> std::result::Result<Namespaces, String> {
-    use imap_codec::decode::Decoder;
-    use imap_codec::imap_types::response::{Data, Response as CodecResponse};
-    let (_, decoded) = imap_codec::ResponseCodec::default()
-        .decode(response)
-        .map_err(|e| {
-            format!(
-                "cannot parse {:?}: {e:?}",
-                String::from_utf8_lossy(response)
-            )
-        })?;
-    let CodecResponse::Data(Data::Namespace {
-        personal,
-        other,
-        shared,
-    }) = decoded
-    else {
-        return Err(format!(
-            "not a NAMESPACE answer: {:?}",
-            String::from_utf8_lossy(response)
-        ));
-    };
-    let text = |s: &imap_codec::imap_types::core::IString<'_>| {
-        String::from_utf8_lossy(s.as_ref()).into_owned()
-    };
+fn namespaces_of(
+    personal: &CodecNamespaces<'_>,
+    other: &CodecNamespaces<'_>,
+    shared: &CodecNamespaces<'_>,
+) -> Namespaces {
+    let text = |s: &IString<'_>| String::from_utf8_lossy(s.as_ref()).into_owned();
     let personal = personal
         .first()
         .map(|ns| Namespace::new(text(&ns.prefix), ns.delimiter.as_ref().map(|d| d.inner())))
@@ -432,10 +399,35 @@ pub fn parse_namespace(response: &[u8]) -> std::result::Result<Namespaces, Strin
         .map(|ns| text(&ns.prefix))
         .filter(|p| !p.is_empty())
         .collect();
-    Ok(Namespaces {
+    Namespaces {
         personal,
         foreign_prefixes,
-    })
+    }
+}
+
+/// Parses `* NAMESPACE (("" "/")) NIL (("#shared/" "/"))` with imap-codec.
+pub fn parse_namespace(response: &[u8]) -> std::result::Result<Namespaces, String> {
+    use imap_codec::decode::Decoder;
+    let (_, decoded) = imap_codec::ResponseCodec::default()
+        .decode(response)
+        .map_err(|e| {
+            format!(
+                "cannot parse {:?}: {e:?}",
+                String::from_utf8_lossy(response)
+            )
+        })?;
+    let Response::Data(Data::Namespace {
+        personal,
+        other,
+        shared,
+    }) = decoded
+    else {
+        return Err(format!(
+            "not a NAMESPACE answer: {:?}",
+            String::from_utf8_lossy(response)
+        ));
+    };
+    Ok(namespaces_of(&personal, &other, &shared))
 }
 
 #[cfg(test)]
@@ -458,13 +450,59 @@ mod tests {
         assert!(parse_namespace(b"* NAMESPACE oops\r\n").is_err());
     }
 
-    #[tokio::test]
-    async fn raw_responses_include_their_literals() {
-        let mut input: &[u8] = b"* NAMESPACE (({5}\r\nINBOX \".\")) NIL NIL\r\nCMNS OK\r\n";
-        let first = read_raw_response(&mut input).await.unwrap();
-        assert_eq!(first, b"* NAMESPACE (({5}\r\nINBOX \".\")) NIL NIL\r\n");
-        assert_eq!(input, b"CMNS OK\r\n");
-        assert_eq!(literal_length(b"x {12+}"), Some(12));
-        assert_eq!(literal_length(b"x {}"), None);
+    fn done(kind: StatusKind, code: Option<&str>, text: &str) -> Completion {
+        use imap_codec::decode::Decoder;
+        let line = format!(
+            "T1 {} {}{text}\r\n",
+            kind_name(kind),
+            code.map(|c| format!("[{c}] ")).unwrap_or_default()
+        );
+        let (_, response) = imap_codec::ResponseCodec::default()
+            .decode(line.as_bytes())
+            .unwrap();
+        let Response::Status(Status::Tagged(t)) = response else {
+            panic!("{line}")
+        };
+        use imap_codec::imap_types::ToStatic;
+        let body = t.body.to_static();
+        Completion {
+            kind: body.kind,
+            code: body.code,
+            text: body.text.to_string(),
+            data: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn throttling_answers_are_retryable_and_other_refusals_are_not() {
+        for (code, text) in [
+            (Some("UNAVAILABLE"), "Try later"),
+            (Some("LIMIT"), "Too many commands"),
+            (Some("INUSE"), "Mailbox is locked"),
+            (None, "Request throttled, slow down"),
+        ] {
+            let e = refusal("fetching x", &done(StatusKind::No, code, text)).unwrap();
+            assert!(e.is_retryable(), "{code:?} {text}: {e}");
+        }
+        let e = refusal(
+            "fetching x",
+            &done(StatusKind::No, Some("UNAVAILABLE"), "Try later"),
+        )
+        .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "network error: fetching x: the server asks to slow down: NO [UNAVAILABLE] Try later"
+        );
+        let e = refusal(
+            "opening folder A",
+            &done(StatusKind::No, None, "Mailbox doesn't exist"),
+        )
+        .unwrap();
+        assert!(!e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "protocol error: opening folder A: NO Mailbox doesn't exist"
+        );
+        assert!(refusal("x", &done(StatusKind::Ok, None, "done")).is_none());
     }
 }

@@ -11,6 +11,7 @@ use crate::model::{Account, Secret};
 use crate::source::{MailboxReader, Source};
 
 use super::auth::Credentials;
+use super::body_spool::SpoolSettings;
 use super::config::ImapConfig;
 use super::reader::ImapMailbox;
 use super::transport::ImapConnector;
@@ -20,6 +21,7 @@ pub struct ImapSource {
     config: ImapConfig,
     shared_secret: Option<Secret>,
     connector: ImapConnector,
+    spool: SpoolSettings,
 }
 
 impl std::fmt::Debug for ImapSource {
@@ -44,7 +46,15 @@ impl ImapSource {
             config,
             shared_secret,
             connector,
+            spool: SpoolSettings::default(),
         })
+    }
+
+    /// Where and from which size message bodies are spooled to disk instead
+    /// of being held in memory (default: the system temp dir, over 1 MiB).
+    pub fn with_spool(mut self, spool: SpoolSettings) -> Self {
+        self.spool = spool;
+        self
     }
 }
 
@@ -77,11 +87,12 @@ impl Source for ImapSource {
                 account.address
             ))
         })??;
-        let reader = ImapMailbox::open(
+        let reader = ImapMailbox::open_with_spool(
             self.connector.clone(),
             credentials,
             account.address.to_string(),
             Duration::from_secs(self.config.timeout_secs.max(1)),
+            self.spool.clone(),
         )
         .await?;
         Ok(Box::new(reader))

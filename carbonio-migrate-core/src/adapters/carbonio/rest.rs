@@ -1,0 +1,330 @@
+//! REST imports of calendars and contacts (reference §3.2):
+//! `POST {rest_url}/service/home/<user>/Calendar?fmt=ics` and
+//! `/Contacts?fmt=vcf`, with the admin token as the `ZM_ADMIN_AUTH_TOKEN`
+//! cookie (on the admin port the request runs with admin privileges, so the
+//! admin writes into any mailbox).
+//!
+//! Items are spooled to an unlinked temporary file while they are written and
+//! streamed to the server at `finish`, so a calendar of any size never sits
+//! whole in memory. A calendar is one `VCALENDAR`: `VERSION`, `PRODID`, each
+//! distinct `VTIMEZONE` once (kept in memory: few and small), then every
+//! appointment's components; contacts are the vCards one after the other. An
+//! account without items gets no request.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+
+use super::client::{http_error, AdminClient};
+use crate::destination::ItemWriter;
+use crate::error::{Error, Result};
+use crate::model::{Appointment, Contact};
+
+const CALENDAR_HEADER: &str =
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//carbonio-migrate//EN\r\n";
+const CALENDAR_FOOTER: &str = "END:VCALENDAR\r\n";
+/// Prefix of spool file names, so an operator can tell what they are.
+const SPOOL_PREFIX: &str = "carbonio-migrate-rest-";
+
+/// `text` with every line ended by CRLF (iCalendar and vCard line ends).
+fn crlf_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Where one REST import goes and how it is authorised.
+#[derive(Clone)]
+pub struct RestTarget {
+    client: Arc<AdminClient>,
+    http: reqwest::Client,
+    url: reqwest::Url,
+    /// `calendar of ada@example.org`, for errors.
+    what: String,
+}
+
+impl RestTarget {
+    /// The import of `folder` (`Calendar`, `Contacts`) of `user` in format `fmt`
+    /// under `base` (`https://host:6071/`), sent with `http` (its timeout sized
+    /// for big uploads) and `client`'s token.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `base` cannot hold a path.
+    pub fn new(
+        client: Arc<AdminClient>,
+        http: reqwest::Client,
+        base: &reqwest::Url,
+        user: &str,
+        folder: &str,
+        fmt: &str,
+    ) -> Result<Self> {
+        let mut url = base.clone();
+        url.path_segments_mut()
+            .map_err(|()| {
+                Error::config(format!("[destination] rest_url {base} cannot hold a path"))
+            })?
+            .pop_if_empty()
+            .extend(["service", "home", user, folder]);
+        url.query_pairs_mut().append_pair("fmt", fmt);
+        Ok(RestTarget {
+            client,
+            http,
+            url,
+            what: format!("{} of {user}", folder.to_lowercase()),
+        })
+    }
+
+    /// The URL posted to.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// POSTs `prefix`, the spool's bytes and `suffix`. A refused token (401,
+    /// 403) is renewed and the upload sent again, once.
+    async fn post(&self, prefix: &str, spool: &Spool, suffix: &str) -> Result<()> {
+        let mut refused_once = false;
+        loop {
+            let token = self.client.token().await?;
+            let body = spool.body(prefix, suffix).await?;
+            let length = (prefix.len() + suffix.len()) as u64 + spool.len;
+            let context = format!(
+                "importing the {} (POST {})",
+                self.what,
+                self.url_without_query()
+            );
+            let response = self
+                .http
+                .post(self.url.clone())
+                .header(
+                    reqwest::header::COOKIE,
+                    format!("ZM_ADMIN_AUTH_TOKEN={}", token.expose()),
+                )
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .header(reqwest::header::CONTENT_LENGTH, length)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| Error::Network {
+                    context: context.clone(),
+                    source: Some(Box::new(e.without_url())),
+                })?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            if matches!(status.as_u16(), 401 | 403) && !refused_once {
+                refused_once = true;
+                self.client.forget_token(&token).await;
+                continue;
+            }
+            let text = response.bytes().await.unwrap_or_default();
+            return Err(http_error(context, status, &text));
+        }
+    }
+
+    fn url_without_query(&self) -> String {
+        let mut url = self.url.clone();
+        url.set_query(None);
+        url.to_string()
+    }
+}
+
+/// An unlinked temporary file the items are written to.
+struct Spool {
+    file: BufWriter<tokio::fs::File>,
+    path: PathBuf,
+    len: u64,
+}
+
+impl Spool {
+    async fn create() -> Result<Spool> {
+        let dir = std::env::temp_dir();
+        let mut last = None;
+        for _ in 0..8 {
+            let path = dir.join(format!("{SPOOL_PREFIX}{:016x}", rand::random::<u64>()));
+            match tokio::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(file) => {
+                    // Unlinked at once on Unix: nothing is left behind even when
+                    // the process is killed; elsewhere removed on drop.
+                    #[cfg(unix)]
+                    let _ = std::fs::remove_file(&path);
+                    return Ok(Spool {
+                        file: BufWriter::new(file),
+                        path,
+                        len: 0,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("creating a spool file in {}", dir.display()),
+                        e,
+                    ))
+                }
+            }
+        }
+        Err(Error::io(
+            format!("creating a spool file in {}", dir.display()),
+            last.unwrap_or_else(|| std::io::Error::other("name clashes")),
+        ))
+    }
+
+    async fn write(&mut self, text: &str) -> Result<()> {
+        self.file
+            .write_all(text.as_bytes())
+            .await
+            .map_err(|e| Error::io(format!("writing spool file {}", self.path.display()), e))?;
+        self.len += text.len() as u64;
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        self.file
+            .flush()
+            .await
+            .map_err(|e| Error::io(format!("writing spool file {}", self.path.display()), e))
+    }
+
+    /// The upload body: `prefix`, the spooled bytes from the start, `suffix`.
+    async fn body(&self, prefix: &str, suffix: &str) -> Result<reqwest::Body> {
+        let io = |e| Error::io(format!("reading spool file {}", self.path.display()), e);
+        let mut file = self.file.get_ref().try_clone().await.map_err(io)?;
+        file.seek(std::io::SeekFrom::Start(0)).await.map_err(io)?;
+        let head = futures::stream::once(futures::future::ready(Ok::<Bytes, std::io::Error>(
+            Bytes::from(prefix.to_string()),
+        )));
+        let tail =
+            futures::stream::once(futures::future::ready(Ok(Bytes::from(suffix.to_string()))));
+        let middle =
+            tokio_util::io::ReaderStream::new(tokio::io::AsyncReadExt::take(file, self.len));
+        Ok(reqwest::Body::wrap_stream(head.chain(middle).chain(tail)))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        #[cfg(not(unix))]
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Imports one account's appointments as one `VCALENDAR` at `finish`.
+pub struct CalendarImport {
+    target: RestTarget,
+    spool: Option<Spool>,
+    timezones: Vec<String>,
+    seen_timezones: HashSet<String>,
+}
+
+impl CalendarImport {
+    /// An import into `target` (a `Calendar?fmt=ics` target).
+    pub fn new(target: RestTarget) -> Self {
+        CalendarImport {
+            target,
+            spool: None,
+            timezones: Vec::new(),
+            seen_timezones: HashSet::new(),
+        }
+    }
+}
+
+#[async_trait]
+impl ItemWriter<Appointment> for CalendarImport {
+    async fn write(&mut self, items: Vec<Appointment>) -> Result<()> {
+        for appointment in items {
+            for timezone in &appointment.timezones {
+                let timezone = crlf_lines(timezone);
+                if self.seen_timezones.insert(timezone.clone()) {
+                    self.timezones.push(timezone);
+                }
+            }
+            let spool = match &mut self.spool {
+                Some(spool) => spool,
+                empty => empty.insert(Spool::create().await?),
+            };
+            spool.write(&crlf_lines(&appointment.components)).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>) -> Result<()> {
+        let CalendarImport {
+            target,
+            spool,
+            timezones,
+            ..
+        } = *self;
+        let Some(mut spool) = spool else {
+            return Ok(());
+        };
+        spool.flush().await?;
+        let mut prefix = String::from(CALENDAR_HEADER);
+        for timezone in &timezones {
+            prefix.push_str(timezone);
+        }
+        target.post(&prefix, &spool, CALENDAR_FOOTER).await
+    }
+}
+
+/// Imports one account's contacts as concatenated vCards at `finish`.
+pub struct ContactsImport {
+    target: RestTarget,
+    spool: Option<Spool>,
+}
+
+impl ContactsImport {
+    /// An import into `target` (a `Contacts?fmt=vcf` target).
+    pub fn new(target: RestTarget) -> Self {
+        ContactsImport {
+            target,
+            spool: None,
+        }
+    }
+}
+
+#[async_trait]
+impl ItemWriter<Contact> for ContactsImport {
+    async fn write(&mut self, items: Vec<Contact>) -> Result<()> {
+        for contact in items {
+            let spool = match &mut self.spool {
+                Some(spool) => spool,
+                empty => empty.insert(Spool::create().await?),
+            };
+            spool.write(&crlf_lines(&contact.vcard)).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(self: Box<Self>) -> Result<()> {
+        let ContactsImport { target, spool } = *self;
+        let Some(mut spool) = spool else {
+            return Ok(());
+        };
+        spool.flush().await?;
+        target.post("", &spool, "").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_with_crlf() {
+        assert_eq!(crlf_lines("A\nB\r\nC"), "A\r\nB\r\nC\r\n");
+    }
+}
