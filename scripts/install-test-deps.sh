@@ -2,13 +2,15 @@
 # Installs the Debian packages the test suite's real servers need, if missing:
 #   dovecot-imapd  the private IMAP server of scripts/dovecot.sh
 #   isync          mbsync, a reference IMAP client for comparison tests
-#   openssl        the private CA and server certificate of scripts/dovecot.sh
+#   openssl        the private CA and server certificate of scripts/dovecot.sh and scripts/slapd.sh
+#   slapd          the private OpenLDAP server of scripts/slapd.sh (slapadd, slappasswd)
+#   ldap-utils     ldapadd, used by scripts/slapd.sh add-ldif
 # Idempotent: runs `apt-get update` only when something is missing, and says
 # what it did. It never starts system services: the tests run their own private
 # Dovecot instance (scripts/dovecot.sh), so the Debian one must stay stopped.
 set -euo pipefail
 
-packages=(dovecot-imapd isync openssl)
+packages=(dovecot-imapd isync openssl slapd ldap-utils)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -5,15 +5,13 @@
 //! | `memory` | both | in-memory reference adapters; the oracle of the conformance suite |
 //! | `export-dir` | source | a directory exported from a generic system (CSV, `.eml`/mbox, ICS, VCF) |
 //! | `bundle` | destination | a directory a Carbonio admin applies with stock tools |
-//! | `carbonio` | destination | Carbonio's Admin SOAP, REST imports, mail over its IMAP |
-//! | `csv` | provisioning | accounts, lists, classes of service from CSV files |
-//! | `imap` | both | any IMAP server; Carbonio's IMAP as a destination |
 
 pub mod bundle;
 pub mod carbonio;
 pub mod csv;
 pub mod export_dir;
 pub mod imap;
+pub mod ldap;
 pub mod memory;
 pub mod prov_script;
 pub mod registry;

@@ -10,6 +10,7 @@ use super::export_dir::{ExportDirConfig, ExportDirSource};
 use super::imap::destination::ImapDestination;
 use super::imap::source::ImapSource;
 use super::imap::{AuthMode, ImapConfig};
+use super::ldap::{LdapConfig, LdapSource};
 use crate::capability::{Capabilities, Capability as C};
 use crate::config::{adapter_config, adapter_type, secret_from, Config};
 use crate::destination::Destination;
@@ -59,6 +60,12 @@ pub fn adapters() -> Vec<AdapterInfo> {
             side: "provisioning",
             summary: "accounts (the official procedure's three layouts), lists, classes of service and domains from CSV files; header names mappable",
             capabilities: Capabilities::of([C::Domains, C::ClassesOfService, C::Accounts, C::DistributionLists]),
+        },
+        AdapterInfo {
+            name: "ldap",
+            side: "provisioning",
+            summary: "accounts and lists from OpenLDAP or Active Directory (paged; LDAPS/StartTLS; proxyAddresses aliases; nested groups; disabled accounts skipped or locked)",
+            capabilities: Capabilities::of([C::Domains, C::Accounts, C::DistributionLists]),
         },
         AdapterInfo {
             name: "bundle",
@@ -197,6 +204,17 @@ pub fn build_source(config: &Config) -> Result<Arc<dyn Source>> {
     };
     let provisioning = match adapter_type(table) {
         "export-dir" => export_dir(config, "provisioning", table)?,
+        "ldap" => {
+            let mut c: LdapConfig = adapter_config("provisioning", table)?;
+            c.ca_file = c.ca_file.map(|p| config.resolve(&p));
+            c.password_file = c.password_file.map(|p| config.resolve(&p));
+            let password = secret_from(
+                "provisioning",
+                c.password_env.as_deref(),
+                c.password_file.as_deref(),
+            )?;
+            Arc::new(LdapSource::new(c, password)?)
+        }
         "csv" => {
             let mut c: CsvConfig = adapter_config("provisioning", table)?;
             c.accounts = config.resolve(&c.accounts);

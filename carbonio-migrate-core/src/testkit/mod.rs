@@ -13,6 +13,7 @@
 pub mod carbonio;
 pub mod dovecot;
 pub mod fault_proxy;
+pub mod slapd;
 pub mod unique;
 
 pub use dovecot::Dovecot;
