@@ -118,7 +118,12 @@ fn sigkill_at_random_points_then_rerun_gives_the_same_bundle() {
         // Kill up to three times per round, each at a random instant within the
         // length of a full run, then let the last run finish.
         let mut killed = 0;
-        for _ in 0..3 {
+        // Up to six attempts to kill two runs mid-way: each kill lands at a random
+        // instant; a run that finished first is simply done (and counts nothing).
+        for _ in 0..6 {
+            if killed == 2 {
+                break;
+            }
             let mut child = Command::new(binary())
                 .arg("--config")
                 .arg(root.join("migration.toml"))
@@ -127,7 +132,9 @@ fn sigkill_at_random_points_then_rerun_gives_the_same_bundle() {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            let delay = Duration::from_micros(rng.random_range(0..=full.as_micros() as u64));
+            // Within the first half of a full run's length: later runs of the
+            // round have less left to do, and timings vary with the machine's load.
+            let delay = Duration::from_micros(rng.random_range(0..=full.as_micros() as u64 / 2));
             std::thread::sleep(delay);
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
@@ -151,7 +158,7 @@ fn sigkill_at_random_points_then_rerun_gives_the_same_bundle() {
         assert_eq!(out.status.code(), Some(0), "round {round}: {}", text(&out));
     }
     assert!(
-        total_killed >= rounds / 2,
+        total_killed >= rounds,
         "only {total_killed} runs were killed mid-way: the test proves little"
     );
 }
