@@ -10,6 +10,8 @@ use crate::error::Result;
 use crate::model::{Account, Appointment, Contact, Cos, DistributionList, Domain};
 use crate::source::{MailboxReader, ResultStream, Source};
 
+const PIM: [Capability; 2] = [Capability::Appointments, Capability::Contacts];
+
 const PROVISIONING: [Capability; 4] = [
     Capability::Domains,
     Capability::ClassesOfService,
@@ -17,7 +19,10 @@ const PROVISIONING: [Capability; 4] = [
     Capability::DistributionLists,
 ];
 
-/// Provisioning from `provisioning`, data from `data`.
+/// Provisioning from `provisioning`, data from `data`. Appointments and
+/// contacts come from `data` when it reads them, else from `provisioning` (an
+/// export directory's `calendar/` and `contacts/` beside its `accounts.csv`,
+/// with mail over IMAP: procedure 4 of the guide).
 pub struct CompositeSource {
     provisioning: Arc<dyn Source>,
     data: Arc<dyn Source>,
@@ -49,6 +54,8 @@ impl Source for CompositeSource {
         Capabilities::of(Capability::ALL.into_iter().filter(|c| {
             if PROVISIONING.contains(c) {
                 p.has(*c)
+            } else if PIM.contains(c) {
+                d.has(*c) || p.has(*c)
             } else {
                 d.has(*c)
             }
@@ -76,10 +83,18 @@ impl Source for CompositeSource {
     }
 
     async fn appointments(&self, account: &Account) -> Result<ResultStream<'_, Appointment>> {
-        self.data.appointments(account).await
+        if self.data.capabilities().has(Capability::Appointments) {
+            self.data.appointments(account).await
+        } else {
+            self.provisioning.appointments(account).await
+        }
     }
 
     async fn contacts(&self, account: &Account) -> Result<ResultStream<'_, Contact>> {
-        self.data.contacts(account).await
+        if self.data.capabilities().has(Capability::Contacts) {
+            self.data.contacts(account).await
+        } else {
+            self.provisioning.contacts(account).await
+        }
     }
 }
