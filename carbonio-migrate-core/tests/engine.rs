@@ -532,17 +532,31 @@ async fn account_selection_narrows_the_run() {
 async fn a_procedure_the_pair_cannot_do_is_refused_by_name() {
     let f = Fixture::new();
     let journal = Arc::new(Journal::open(f.dir.path()).unwrap());
-    let err = Engine::new(
+    let engine = Engine::new(
         Arc::new(f.source.clone()),
         Arc::new(f.dest.clone()),
         journal,
         Procedure::named("zimbra").unwrap(),
         EngineSettings::default(),
     )
-    .err()
-    .unwrap()
-    .to_string();
+    .unwrap();
+    let err = engine
+        .run(RunOptions::default())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     assert_eq!(err, "configuration: procedure 'zimbra' cannot run: phase 'shares' needs a source that reads shares, and adapter 'memory' does not");
+    assert_eq!(f.dest.write_calls(), 0, "refused before anything ran");
+    // The phases the pair can do run on their own.
+    let summary = engine
+        .run(RunOptions {
+            phases: Some(vec!["provisioning".into()]),
+            ..RunOptions::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(summary.failed, 0);
 }
 
 #[tokio::test]
