@@ -17,7 +17,7 @@ use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::model::Secret;
 use crate::source::Source;
-use crate::wrap::CompositeSource;
+use crate::wrap::{CompositeSource, ProvisioningOnly};
 
 /// A registered adapter, as `carbonio-migrate adapters` lists it.
 #[derive(Clone, Debug)]
@@ -93,6 +93,12 @@ pub fn adapters() -> Vec<AdapterInfo> {
             side: "destination",
             summary: "mail into existing accounts of an IMAP server (Carbonio): pipelined APPEND with LITERAL+/MULTIAPPEND, flags, dates, folders",
             capabilities: Capabilities::of([C::Mail, C::ReadBack, C::ResumeMail]),
+        },
+        AdapterInfo {
+            name: "prov-script",
+            side: "destination",
+            summary: "for air-gapped sites: the bundle's provisioning.cmd (carbonio prov -f) and apply.sh only, by the same code",
+            capabilities: Capabilities::of([C::Domains, C::ClassesOfService, C::Accounts, C::DistributionLists]),
         },
         AdapterInfo {
             name: "carbonio",
@@ -247,14 +253,21 @@ pub fn build_source(config: &Config) -> Result<Arc<dyn Source>> {
 /// [`Error::Config`] for an unknown `type` or a bad key; the adapter's own errors.
 pub fn build_destination(config: &Config, state_dir: &Path) -> Result<Arc<dyn Destination>> {
     match adapter_type(&config.destination) {
-        "bundle" => {
+        kind @ ("bundle" | "prov-script") => {
             let mut c: BundleConfig = adapter_config("destination", &config.destination)?;
             c.path = config.resolve(&c.path);
             c.staging_dir = c.staging_dir.map(|p| config.resolve(&p));
-            Ok(Arc::new(BundleDestination::open(
+            let bundle = Arc::new(BundleDestination::open(
                 &c,
                 &state_dir.join("bundle-staging"),
-            )?))
+            )?);
+            Ok(if kind == "prov-script" {
+                // The bundle's provisioning.cmd and apply.sh, by the same code,
+                // without mail, calendars or contacts.
+                Arc::new(ProvisioningOnly::new(bundle, "prov-script"))
+            } else {
+                bundle
+            })
         }
         "imap" => {
             let (c, secret) = imap_config(config, "destination", &config.destination)?;
