@@ -5,13 +5,10 @@
 //! Secrets never reach messages or logs: errors name the account, the server
 //! and the admin, and carry the server's answer as their cause.
 
-use std::time::Duration;
-
 use crate::error::{Error, Result};
 use crate::model::{Account, Secret};
 
 use super::config::{AuthMode, ImapConfig};
-use super::transport::{Connected, ImapStream};
 
 /// The environment variable naming the account for `token_command`.
 pub const TOKEN_ACCOUNT_ENV: &str = "CARBONIO_MIGRATE_ACCOUNT";
@@ -178,114 +175,6 @@ pub fn plain_payload(authzid: &str, authcid: &str, secret: &Secret) -> Vec<u8> {
 /// The SASL XOAUTH2 message: `user=U ^A auth=Bearer T ^A ^A`, before base64.
 pub fn xoauth2_payload(user: &str, token: &Secret) -> Vec<u8> {
     format!("user={user}\x01auth=Bearer {}\x01\x01", token.expose()).into_bytes()
-}
-
-/// Answers the server's SASL challenges: the payload first, then empty
-/// responses (XOAUTH2 sends its error as a challenge and waits for one).
-struct SaslResponder {
-    payload: Option<Vec<u8>>,
-}
-
-impl async_imap::Authenticator for SaslResponder {
-    type Response = Vec<u8>;
-
-    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
-        self.payload.take().unwrap_or_default()
-    }
-}
-
-/// An authenticated async-imap session over an [`ImapStream`].
-pub type ImapSession = async_imap::Session<ImapStream>;
-
-/// Logs in on a freshly greeted connection: `AUTHENTICATE PLAIN` (with the
-/// account as authzid when impersonating), `LOGIN` when the server offers no
-/// `AUTH=PLAIN`, or `AUTHENTICATE XOAUTH2`. `target` names who logs in for
-/// errors ([`Credentials::describe`]).
-///
-/// # Errors
-/// [`Error::Auth`] naming `target` when the server refuses (its answer as the
-/// cause); [`Error::Network`] when the connection fails or `timeout` passes;
-/// [`Error::Config`] when the server allows no login on this connection.
-pub async fn authenticate(
-    connected: Connected,
-    credentials: &Credentials,
-    target: &str,
-    timeout: Duration,
-) -> Result<ImapSession> {
-    let plain_offered = connected.has("AUTH=PLAIN");
-    let login_disabled = connected.has("LOGINDISABLED");
-    let client = async_imap::Client::new(connected.stream);
-    let attempt = async {
-        match credentials.mode {
-            AuthMode::Impersonate => {
-                let admin = credentials.admin.as_deref().unwrap_or_default();
-                let payload = plain_payload(&credentials.user, admin, &credentials.secret);
-                client
-                    .authenticate("PLAIN", sasl(payload))
-                    .await
-                    .map_err(|(e, _)| e)
-            }
-            AuthMode::Login if plain_offered || login_disabled => {
-                let payload = plain_payload("", &credentials.user, &credentials.secret);
-                client
-                    .authenticate("PLAIN", sasl(payload))
-                    .await
-                    .map_err(|(e, _)| e)
-            }
-            AuthMode::Login => client
-                .login(&credentials.user, credentials.secret.expose())
-                .await
-                .map_err(|(e, _)| e),
-            AuthMode::Xoauth2 => {
-                let payload = xoauth2_payload(&credentials.user, &credentials.secret);
-                client
-                    .authenticate("XOAUTH2", sasl(payload))
-                    .await
-                    .map_err(|(e, _)| e)
-            }
-        }
-    };
-    let result = tokio::time::timeout(timeout, attempt)
-        .await
-        .map_err(|_| Error::Network {
-            context: format!(
-                "logging in {target} timed out after {} s",
-                timeout.as_secs()
-            ),
-            source: None,
-        })?;
-    result.map_err(|e| login_error(e, target))
-}
-
-fn sasl(payload: Vec<u8>) -> SaslResponder {
-    SaslResponder {
-        payload: Some(payload),
-    }
-}
-
-/// Converts an async-imap error of the login exchange.
-fn login_error(e: async_imap::error::Error, target: &str) -> Error {
-    use async_imap::error::Error as E;
-    match e {
-        E::No(answer) | E::Bad(answer) => Error::Auth {
-            target: target.to_string(),
-            source: Some(answer.into()),
-        },
-        E::Io(io) => Error::Network {
-            context: format!("logging in {target}"),
-            source: Some(Box::new(io)),
-        },
-        E::ConnectionLost => Error::Network {
-            context: format!("logging in {target}: the server closed the connection"),
-            source: None,
-        },
-        // Validation refuses CR/LF in a LOGIN argument; the error text carries
-        // only the offending character, never the value.
-        other => Error::Auth {
-            target: target.to_string(),
-            source: Some(other.to_string().into()),
-        },
-    }
 }
 
 #[cfg(test)]
