@@ -39,6 +39,7 @@ pub mod model;
 pub mod source;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tls;
 pub mod wrap;
 
 pub use capability::{Capabilities, Capability};

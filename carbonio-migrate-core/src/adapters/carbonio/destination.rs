@@ -11,6 +11,7 @@
 //! with the initial password only (Carbonio clears it once the user has
 //! chosen a password).
 
+use crate::adapters::prov_script::commands::ACCOUNT_FIELD_ATTRIBUTES;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,17 +36,6 @@ use crate::source::MailboxReader;
 
 /// The registered name.
 pub const KIND: &str = "carbonio";
-
-/// Attributes [`CarbonioDestination::ensure_account`] sets from dedicated
-/// fields (the same list as the `prov` renderer's): the same names in
-/// `Account::attributes` are left out so a value is never given twice.
-const ACCOUNT_FIELD_ATTRIBUTES: [&str; 5] = [
-    "givenName",
-    "sn",
-    "displayName",
-    "zimbraPasswordMustChange",
-    "userPassword",
-];
 
 /// An object as a `Get*Response` describes it.
 #[derive(Clone, Debug, Default)]

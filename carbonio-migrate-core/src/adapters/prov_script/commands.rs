@@ -47,8 +47,9 @@ pub fn cos(cos: &Cos) -> Vec<String> {
 }
 
 /// Attributes [`account`] sets from dedicated fields; the same names in
-/// `Account::attributes` are left out so a value is never given twice.
-const ACCOUNT_FIELD_ATTRIBUTES: [&str; 5] = [
+/// `Account::attributes` are left out so a value is never given twice. The
+/// `carbonio` destination follows the same rule with this list.
+pub(crate) const ACCOUNT_FIELD_ATTRIBUTES: [&str; 5] = [
     "givenName",
     "sn",
     "displayName",
