@@ -169,12 +169,23 @@ fi
 # ---------------------------------------------------------------- measuring
 # measure NAME CMD...: runs CMD under /usr/bin/time; leaves "wall_s rss_kb exit"
 # in $WORK/NAME.time and the output in $WORK/NAME.log.
+# CPU seconds Dovecot's processes used so far: the master's reaped children
+# (every imap and auth process is one), so a tool's share is a difference.
+server_cpu() {
+    local ticks
+    ticks=$(sed 's/^.*) //' "/proc/$(cat "$DV/run/master.pid")/stat" | awk '{print $14 + $15}')
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
+}
+# Writes "<wall s> <peak KB> <exit code> <tool CPU s> <Dovecot CPU s>" to $name.time.
 measure() {
     local name=$1
     shift
-    local code=0
-    /usr/bin/time -f "%e %M" -o "$WORK/$name.rusage" "$@" >"$WORK/$name.log" 2>&1 || code=$?
-    echo "$(tail -n 1 "$WORK/$name.rusage") $code" >"$WORK/$name.time"
+    local code=0 before
+    before=$(server_cpu)
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.rusage" "$@" >"$WORK/$name.log" 2>&1 || code=$?
+    sleep 0.3 # let Dovecot reap the logged-out imap processes
+    tail -n 1 "$WORK/$name.rusage" | awk -v c="$code" -v b="$before" -v a="$(server_cpu)" \
+        '{printf "%s %s %s %.2f %.2f\n", $1, $2, c, $3 + $4, a - b}' >"$WORK/$name.time"
     if [ "$code" != 0 ]; then
         log "$name exited with $code; last lines of its output:"
         tail -n 5 "$WORK/$name.log" >&2
@@ -183,17 +194,20 @@ measure() {
 # measure_parallel NAME TOOL: runs $WORK/TOOL-<i>.sh for every account, all at
 # once; wall time of the whole, peak RSS summed (all run together).
 measure_parallel() {
-    local name=$1 tool=$2 i pids=() start end code=0
+    local name=$1 tool=$2 i pids=() start end code=0 before
+    before=$(server_cpu)
     start=$(date +%s.%N)
     for i in $(seq 1 "$ACCOUNTS"); do
-        /usr/bin/time -f "%e %M" -o "$WORK/$name.$i.rusage" bash "$WORK/$tool-$i.sh" >"$WORK/$name.$i.log" 2>&1 &
+        /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.$i.rusage" bash "$WORK/$tool-$i.sh" >"$WORK/$name.$i.log" 2>&1 &
         pids+=($!)
     done
     for i in "${!pids[@]}"; do wait "${pids[$i]}" || code=$?; done
     end=$(date +%s.%N)
-    local rss
+    sleep 0.3
+    local rss cpu
     rss=$(for i in $(seq 1 "$ACCOUNTS"); do tail -n 1 "$WORK/$name.$i.rusage"; done | awk '{s += $2} END {print s}')
-    echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b-a}') $rss $code" >"$WORK/$name.time"
+    cpu=$(for i in $(seq 1 "$ACCOUNTS"); do tail -n 1 "$WORK/$name.$i.rusage"; done | awk '{s += $3 + $4} END {printf "%.2f", s}')
+    echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b-a}') $rss $code $cpu $(awk -v a="$(server_cpu)" -v b="$before" 'BEGIN {printf "%.2f", a - b}')" >"$WORK/$name.time"
     [ "$code" = 0 ] || { log "$name: a process exited with $code"; tail -n 5 "$WORK/$name.1.log" >&2; }
 }
 copied() {
@@ -303,10 +317,11 @@ row() {
     rss=$(field "$key-first" 2)
     dsecs=$(field "$key-delta" 1)
     awk -v t="$tool" -v s="$secs" -v r="$rss" -v d="$dsecs" -v m="$TOTAL_MSGS" -v b="$TOTAL_BYTES" \
-        -v c="$copied" -v e1="$(field "$key-first" 3)" -v e2="$(field "$key-delta" 3)" 'BEGIN {
+        -v c="$copied" -v e1="$(field "$key-first" 3)" -v e2="$(field "$key-delta" 3)" \
+        -v u="$(field "$key-first" 4)" -v v="$(field "$key-first" 5)" 'BEGIN {
         note = (c == m) ? "" : sprintf("  (copied %d of %d)", c, m)
         if (e1 != 0 || e2 != 0) note = note sprintf("  (exit %s/%s)", e1, e2)
-        printf "%-18s %9.2f %9.1f %8.1f %10.1f %9.2f%s\n", t, s, m / s, b / 1e6 / s, r / 1024, d, note
+        printf "%-18s %9.2f %9.1f %8.1f %10.1f %9.2f %8.2f %8.2f%s\n", t, s, m / s, b / 1e6 / s, r / 1024, d, u, v, note
     }'
 }
 ratio() {
@@ -318,7 +333,7 @@ ratio() {
 {
     echo
     echo "IMAP benchmark: $ACCOUNTS account(s), $TOTAL_MSGS messages, $(awk -v b="$TOTAL_BYTES" 'BEGIN {printf "%.1f MB", b/1e6}'), RTT added ${LATENCY_MS} ms$([ "$BIG" = 1 ] && echo ", big mode (3 x 20 MB per account)")"
-    printf "%-18s %9s %9s %8s %10s %9s\n" tool "first s" "msgs/s" "MB/s" "peak MB" "delta s"
+    printf "%-18s %9s %9s %8s %10s %9s %8s %8s\n" tool "first s" "msgs/s" "MB/s" "peak MB" "delta s" "tool CPU" "dovecot"
     row carbonio-migrate cm "$CM_COPIED"
     row mbsync mb "$MB_COPIED"
     [ "$IS_RAN" = 1 ] && row imapsync is "$IS_COPIED"
@@ -328,5 +343,5 @@ ratio() {
     echo "copied (messages, bytes of RFC822.SIZE; source $TOTAL_MSGS, $TOTAL_BYTES): carbonio-migrate $CM_COPIED, $CM_COPIED_BYTES; mbsync $MB_COPIED, $MB_COPIED_BYTES$([ "$IS_RAN" = 1 ] && echo "; imapsync $IS_COPIED, $IS_COPIED_BYTES")"
     [ "$ACCOUNTS" -gt 1 ] && echo "(mbsync and imapsync: one process per account, all at once; peak MB is their sum)"
     echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); other work on the machine skews the figures)"
-    echo "(MB = 10^6 bytes of RFC822.SIZE; peak = maximum resident set size)"
+    echo "(MB = 10^6 bytes of RFC822.SIZE; peak = maximum resident set size; tool CPU and dovecot = CPU seconds of the first pass)"
 } | tee "$WORK/result.txt"

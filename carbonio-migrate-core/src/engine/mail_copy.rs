@@ -117,7 +117,7 @@ impl<'a> AccountCopy<'a> {
             uid_validity: status.uid_validity,
         };
         let known = ctx.journal.folder_message_count(&key)?;
-        let mut unaccounted = match &mut self.written {
+        let unaccounted = match &mut self.written {
             Some(written) => {
                 let after = if known == 0 {
                     None
@@ -140,24 +140,36 @@ impl<'a> AccountCopy<'a> {
             messages: status.messages,
             already_copied: known,
         });
-        let mut after = ctx.journal.max_uid(&key)?;
+        let after = ctx.journal.max_uid(&key)?;
         // Messages copied by earlier runs: their flags may have changed since.
         let copied_before = after;
-        loop {
-            if ctx.cancel.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let page = self.reader.list(&source_folder.path, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.uid);
-            for batch in batches(page) {
-                if ctx.cancel.is_cancelled() {
-                    return Err(Error::Cancelled);
-                }
-                self.batch(source_folder, dest_folder, &key, batch, &mut unaccounted)
-                    .await?;
-            }
-        }
+        // The source connection reads the next batch while the destination
+        // connection appends this one: each side waits on the other only when
+        // a batch is ready and not yet taken (a channel of one batch), so at
+        // most two batches are held at a time.
+        let (ready, taken) = tokio::sync::mpsc::channel(1);
+        let reading = BatchReader {
+            ctx,
+            account: self.account,
+            reader: &mut *self.reader,
+            folder: source_folder,
+            unaccounted,
+        };
+        let writing = BatchWriter {
+            ctx,
+            account: self.account,
+            writer: &mut *self.writer,
+            source_folder,
+            dest_folder,
+            key: &key,
+            copied: &mut self.copied,
+        };
+        // Joined, not raced: an append in progress is never abandoned halfway.
+        // When writing fails, reading stops at its next hand-over; when reading
+        // fails, the batches already read are still written.
+        let (read, written) = futures::join!(reading.run(after, ready), writing.run(taken));
+        written?;
+        read?;
         if ctx.sync_flags {
             if let Some(up_to) = copied_before {
                 self.sync_flags(source_folder, dest_folder, &key, up_to)
@@ -228,24 +240,59 @@ impl<'a> AccountCopy<'a> {
         }
         Ok(())
     }
+}
 
-    async fn batch(
-        &mut self,
-        source_folder: &Folder,
-        dest_folder: &Folder,
-        key: &FolderKey,
-        batch: Vec<MessageMeta>,
-        unaccounted: &mut Unaccounted,
+/// A batch read from the source and ready to append.
+struct ReadBatch {
+    /// Messages found already on the destination: journal rows, nothing to write.
+    recognised: Vec<MappedMessage>,
+    /// Messages to append, bodies read (in memory or spooled).
+    messages: Vec<Message>,
+}
+
+/// The reading half of a folder copy: lists the folder after the checkpoint,
+/// leaves out what is too big or already on the destination, and reads the
+/// bodies of the rest, batch by batch.
+struct BatchReader<'a> {
+    ctx: &'a PhaseContext,
+    account: &'a Account,
+    reader: &'a mut dyn MailboxReader,
+    folder: &'a Folder,
+    unaccounted: Unaccounted,
+}
+
+impl BatchReader<'_> {
+    /// Reads every batch after `after` into `ready`; stops early, without an
+    /// error, when the writing half has stopped taking batches.
+    async fn run(
+        mut self,
+        mut after: Option<Uid>,
+        ready: tokio::sync::mpsc::Sender<ReadBatch>,
     ) -> Result<()> {
+        loop {
+            if self.ctx.cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let page = self.reader.list(&self.folder.path, after, PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.uid);
+            for batch in batches(page) {
+                if self.ctx.cancel.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                let read = self.read(batch).await?;
+                if ready.send(read).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn read(&mut self, batch: Vec<MessageMeta>) -> Result<ReadBatch> {
         let ctx = self.ctx;
-        let account = self.account;
-        let item = |uid: Uid| {
-            format!(
-                "message {} {} uid {uid}",
-                account.address, source_folder.path
-            )
-        };
-        let mut rows = Vec::with_capacity(batch.len());
+        let mut recognised = Vec::new();
         let mut wanted = Vec::with_capacity(batch.len());
         for meta in &batch {
             match ctx.max_message_size {
@@ -254,22 +301,26 @@ impl<'a> AccountCopy<'a> {
                         "{} bytes is over mail.max_message_size ({max} bytes); not copied",
                         meta.size
                     );
-                    self.fail_message(&item(meta.uid), reason)?;
+                    fail_message(
+                        ctx,
+                        &message_item(self.account, self.folder, meta.uid),
+                        reason,
+                    )?;
                 }
                 _ => wanted.push(meta.uid),
             }
         }
-        if !unaccounted.is_empty() && !wanted.is_empty() {
+        if !self.unaccounted.is_empty() && !wanted.is_empty() {
             // Already on the destination though not journaled: record, don't copy.
             let headers = self
                 .reader
-                .fetch_headers(&source_folder.path, &wanted)
+                .fetch_headers(&self.folder.path, &wanted)
                 .await?;
             for (uid, header, size) in headers {
                 let signature = MessageSignature::compute(&header, size);
-                if let Some(dst_uid) = unaccounted.take(&signature) {
+                if let Some(dst_uid) = self.unaccounted.take(&signature) {
                     wanted.retain(|u| *u != uid);
-                    rows.push(MappedMessage {
+                    recognised.push(MappedMessage {
                         src_uid: uid,
                         dst_uid: Some(dst_uid),
                         size,
@@ -283,7 +334,7 @@ impl<'a> AccountCopy<'a> {
         }
         let mut messages: Vec<Message> = Vec::with_capacity(wanted.len());
         if !wanted.is_empty() {
-            let mut stream = self.reader.fetch(&source_folder.path, &wanted).await?;
+            let mut stream = self.reader.fetch(&self.folder.path, &wanted).await?;
             while let Some(m) = stream.next().await {
                 messages.push(m?);
             }
@@ -295,17 +346,55 @@ impl<'a> AccountCopy<'a> {
                 m.meta = meta.clone();
             }
         }
+        Ok(ReadBatch {
+            recognised,
+            messages,
+        })
+    }
+}
+
+/// The writing half of a folder copy: appends each batch the reading half
+/// hands over and journals it in one transaction.
+struct BatchWriter<'a> {
+    ctx: &'a PhaseContext,
+    account: &'a Account,
+    writer: &'a mut dyn MailboxWriter,
+    source_folder: &'a Folder,
+    dest_folder: &'a Folder,
+    key: &'a FolderKey,
+    copied: &'a mut u64,
+}
+
+impl BatchWriter<'_> {
+    /// Writes batches until the reading half is done (or gone).
+    async fn run(mut self, mut taken: tokio::sync::mpsc::Receiver<ReadBatch>) -> Result<()> {
+        while let Some(batch) = taken.recv().await {
+            self.write(batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, batch: ReadBatch) -> Result<()> {
+        let ctx = self.ctx;
+        let account = self.account;
+        let ReadBatch {
+            mut recognised,
+            messages,
+        } = batch;
         let metas: Vec<MessageMeta> = messages.iter().map(|m| m.meta.clone()).collect();
         let outcomes = if messages.is_empty() {
             Vec::new()
         } else {
             let bytes: u64 = metas.iter().map(|m| m.size).sum();
             ctx.throttle.acquire(metas.len() as u64, bytes).await;
-            self.writer.append(dest_folder, messages).await?
+            self.writer.append(self.dest_folder, messages).await?
         };
         if outcomes.len() != metas.len() {
             return Err(Error::Protocol {
-                context: format!("appending to {} of {}", dest_folder.path, account.address),
+                context: format!(
+                    "appending to {} of {}",
+                    self.dest_folder.path, account.address
+                ),
                 message: format!("{} outcomes for {} messages", outcomes.len(), metas.len()),
             });
         }
@@ -316,7 +405,7 @@ impl<'a> AccountCopy<'a> {
                 Ok(dst_uid) => {
                     bytes += meta.size;
                     copied += 1;
-                    rows.push(MappedMessage {
+                    recognised.push(MappedMessage {
                         src_uid: meta.uid,
                         dst_uid,
                         size: meta.size,
@@ -324,31 +413,40 @@ impl<'a> AccountCopy<'a> {
                         flags: Some(meta.flags.fingerprint()),
                     });
                 }
-                Err(e) => self.fail_message(&item(meta.uid), e.to_string())?,
+                Err(e) => fail_message(
+                    ctx,
+                    &message_item(account, self.source_folder, meta.uid),
+                    e.to_string(),
+                )?,
             }
         }
-        ctx.journal.record_messages(key, &rows)?;
-        self.copied += copied;
+        ctx.journal.record_messages(self.key, &recognised)?;
+        *self.copied += copied;
         ctx.progress.emit(ProgressEvent::MailCopied {
             account: account.address.to_string(),
-            folder: source_folder.path.to_string(),
+            folder: self.source_folder.path.to_string(),
             messages: copied,
             bytes,
         });
         Ok(())
     }
+}
 
-    fn fail_message(&self, key: &str, reason: String) -> Result<()> {
-        let ctx = self.ctx;
-        ctx.journal.fail_item(ctx.run, "data", key, &reason)?;
-        ctx.progress.emit(ProgressEvent::ItemFinished {
-            phase: "data".into(),
-            key: key.to_string(),
-            outcome: "failed".into(),
-            error: Some(reason),
-        });
-        Ok(())
-    }
+/// The item key a message failure is recorded under.
+fn message_item(account: &Account, folder: &Folder, uid: Uid) -> String {
+    format!("message {} {} uid {uid}", account.address, folder.path)
+}
+
+/// Records a message the run could not copy, and goes on.
+fn fail_message(ctx: &PhaseContext, key: &str, reason: String) -> Result<()> {
+    ctx.journal.fail_item(ctx.run, "data", key, &reason)?;
+    ctx.progress.emit(ProgressEvent::ItemFinished {
+        phase: "data".into(),
+        key: key.to_string(),
+        outcome: "failed".into(),
+        error: Some(reason),
+    });
+    Ok(())
 }
 
 /// Splits a page into append batches bounded in count and bytes.
