@@ -45,4 +45,4 @@ pub mod wrap;
 pub use capability::{Capabilities, Capability};
 pub use destination::{AppendOutcome, Change, Destination, ItemWriter, MailboxWriter};
 pub use error::{Error, Result};
-pub use source::{FolderStatus, MailboxReader, ResultStream, Source};
+pub use source::{FolderCheck, FolderStatus, MailboxReader, ResultStream, Source};

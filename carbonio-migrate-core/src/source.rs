@@ -97,6 +97,15 @@ pub struct FolderStatus {
     pub uid_next: Option<u32>,
 }
 
+/// What [`MailboxReader::statuses`] reports of one folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderCheck {
+    /// UIDVALIDITY, message count and UIDNEXT.
+    pub status: FolderStatus,
+    /// The CONDSTORE HIGHESTMODSEQ, when the server keeps one.
+    pub highest_modseq: Option<u64>,
+}
+
 /// Reads one account's mail.
 ///
 /// # Contract
@@ -114,6 +123,26 @@ pub trait MailboxReader: Send {
 
     /// UIDVALIDITY and counts of a folder.
     async fn status(&mut self, folder: &FolderPath) -> Result<FolderStatus>;
+
+    /// The status and HIGHESTMODSEQ of each of `folders`, in the order given;
+    /// `None` for a folder the reader could not check this way (the caller
+    /// then asks [`MailboxReader::status`]). Called once per account so a
+    /// pass with nothing new costs one exchange, not several per folder. The
+    /// default asks [`MailboxReader::status`] and
+    /// [`MailboxReader::highest_modseq`] folder by folder; readers that can ask
+    /// for all at once (IMAP STATUS, pipelined) override it.
+    async fn statuses(&mut self, folders: &[FolderPath]) -> Result<Vec<Option<FolderCheck>>> {
+        let mut out = Vec::with_capacity(folders.len());
+        for folder in folders {
+            let status = self.status(folder).await?;
+            let highest_modseq = self.highest_modseq(folder).await?;
+            out.push(Some(FolderCheck {
+                status,
+                highest_modseq,
+            }));
+        }
+        Ok(out)
+    }
 
     /// A page of message metadata after `after`, at most `limit` long.
     async fn list(

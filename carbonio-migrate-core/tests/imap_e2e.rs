@@ -171,6 +171,16 @@ fn pair() -> Pair {
 
 impl Pair {
     fn engine(&self, source_port: u16, dest_port: u16) -> Engine {
+        self.engine_with(source_port, dest_port, |_| {})
+    }
+
+    /// [`Self::engine`] with settings changed by `adjust`.
+    fn engine_with(
+        &self,
+        source_port: u16,
+        dest_port: u16,
+        adjust: impl FnOnce(&mut EngineSettings),
+    ) -> Engine {
         let accounts = MemorySource::new();
         let mut account = Account::new(EmailAddress::parse(&self.dst).unwrap());
         account.source_user = Some(self.src.clone());
@@ -191,6 +201,8 @@ impl Pair {
             },
             ..EngineSettings::default()
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         Engine::new(
             Arc::new(CompositeSource::new(Arc::new(accounts), Arc::new(source))),
             Arc::new(dest),
@@ -295,6 +307,50 @@ async fn imap_to_imap_copies_every_message_exactly_once_then_only_what_is_new() 
     let mut all = seeds.clone();
     all.push(new);
     assert_eq!(p.destination_contents().await, expected(&all));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_flags_brings_changed_flags_over_and_then_writes_nothing() {
+    let p = pair();
+    let seeds = seeds();
+    seed(p.dovecot, &p.src, &seeds).await;
+    let engine = p.engine_with(p.dovecot.imap_port(), p.dovecot.imap_port(), |s| {
+        s.sync_flags = true;
+    });
+    let first = engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(first.failed, 0, "{:?}", first.failures);
+    assert_eq!(p.destination_contents().await, expected(&seeds));
+
+    // Nothing changed: the folders are checked, nothing is written.
+    let again = engine.run(RunOptions::default()).await.unwrap();
+    assert!(again.wrote_nothing(), "{again:?}");
+
+    // A user flags and reads the first Sent message on the source after the
+    // first pass; no new message arrives anywhere.
+    let sent = seeds.iter().position(|s| s.folder == "Sent").unwrap();
+    let changed = flags(true, true, true, false, &["project-x"]);
+    let writer_side = ImapDestination::new(
+        imap_config(p.dovecot.imap_port(), p.dovecot.master_user()),
+        Some(Secret::new(p.dovecot.master_password())),
+    )
+    .unwrap();
+    let mut source_writer = writer_side
+        .mailbox(&Account::new(EmailAddress::parse(&p.src).unwrap()))
+        .await
+        .unwrap();
+    let folder = Folder::mail(FolderPath::parse("Sent").unwrap());
+    source_writer
+        .set_flags(&folder, vec![(Uid::new(1).unwrap(), changed.clone())])
+        .await
+        .unwrap();
+    source_writer.finish().await.unwrap();
+
+    engine.run(RunOptions::default()).await.unwrap();
+    let mut now = seeds.clone();
+    now[sent].flags = changed;
+    assert_eq!(p.destination_contents().await, expected(&now));
+    let last = engine.run(RunOptions::default()).await.unwrap();
+    assert!(last.wrote_nothing(), "{last:?}");
 }
 
 async fn run_through_faults(source_plan: FaultPlan, dest_plan: FaultPlan) {

@@ -507,6 +507,31 @@ async fn conformance_suite_passes_on_a_seeded_dovecot_mailbox() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_of_all_folders_at_once_match_each_folder_opened() {
+    let dovecot = Dovecot::shared();
+    let (user, seeded) = seeded_user(dovecot).await;
+    let imap =
+        ImapSource::new(config(dovecot, "", "starttls"), Some(Secret::new(PASSWORD))).unwrap();
+    let mut reader = imap.mailbox(&account(&user)).await.unwrap();
+    let folders = reader.folders().await.unwrap();
+    let paths: Vec<_> = folders.iter().map(|f| f.path.clone()).collect();
+    let checks = reader.statuses(&paths).await.unwrap();
+    assert_eq!(checks.len(), paths.len());
+    let mut total = 0;
+    for (path, check) in paths.iter().zip(checks) {
+        let check = check.unwrap_or_else(|| panic!("no status for {path}"));
+        assert_eq!(check.status, reader.status(path).await.unwrap(), "{path}");
+        assert_eq!(
+            check.highest_modseq,
+            reader.highest_modseq(path).await.unwrap(),
+            "{path}"
+        );
+        total += check.status.messages;
+    }
+    assert_eq!(total, seeded.len() as u64);
+}
+
 /// Messages a careless parser would "fix": each must come back byte for byte.
 fn odd_messages() -> Vec<(&'static str, Vec<u8>)> {
     vec![

@@ -13,8 +13,8 @@ use crate::capability::Capability;
 use crate::destination::{Change, MailboxWriter};
 use crate::error::{Error, Result};
 use crate::journal::{FolderKey, MappedMessage};
-use crate::model::{Account, Folder, Message, MessageMeta, MessageSignature, Uid};
-use crate::source::MailboxReader;
+use crate::model::{Account, Folder, FolderPath, Message, MessageMeta, MessageSignature, Uid};
+use crate::source::{FolderCheck, MailboxReader};
 
 /// Metadata read per `list` call: bounds memory whatever the folder size.
 const PAGE: usize = 512;
@@ -48,7 +48,17 @@ pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<C
         1
     };
     let workers = wanted.min(pairs.len().max(1));
-    let queue = Mutex::new(VecDeque::from(pairs));
+    // Every source folder checked at once: folders with nothing new are done
+    // without opening them (a delta pass is one exchange per account).
+    let paths: Vec<FolderPath> = pairs.iter().map(|(s, _)| s.path.clone()).collect();
+    let checks = first.reader.statuses(&paths).await?;
+    let queue = Mutex::new(
+        pairs
+            .into_iter()
+            .zip(checks.into_iter().chain(std::iter::repeat(None)))
+            .map(|((source, dest), check)| (source, dest, check))
+            .collect::<VecDeque<_>>(),
+    );
     let mut copies = vec![first];
     for _ in 1..workers {
         copies.push(AccountCopy::open(ctx, account).await?);
@@ -59,10 +69,10 @@ pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<C
             loop {
                 // A poisoned lock only means another worker panicked; the queue is intact.
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                let Some((source_folder, dest_folder)) = next else {
+                let Some((source_folder, dest_folder, check)) = next else {
                     break;
                 };
-                copy.folder(&source_folder, &dest_folder).await?;
+                copy.folder(&source_folder, &dest_folder, check).await?;
             }
             let AccountCopy { writer, copied, .. } = copy;
             writer.finish().await?;
@@ -90,26 +100,45 @@ impl<'a> AccountCopy<'a> {
     /// Opens one connection pair (and a read-back reader where recognition needs it).
     async fn open(ctx: &'a PhaseContext, account: &'a Account) -> Result<AccountCopy<'a>> {
         let caps = ctx.destination.capabilities();
+        // Only a destination that keeps what it was given can hold messages the
+        // journal does not know; reading it back is how they are recognised.
+        let read_back = caps.has(Capability::ResumeMail) && caps.has(Capability::ReadBack);
+        // The connections are opened together: each costs several round trips.
+        let (reader, writer, written) = futures::try_join!(
+            ctx.source.mailbox(account),
+            ctx.destination.mailbox(account),
+            async {
+                if read_back {
+                    ctx.destination.read_back(account).await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        )?;
         Ok(AccountCopy {
             ctx,
             account,
-            reader: ctx.source.mailbox(account).await?,
-            writer: ctx.destination.mailbox(account).await?,
-            // Only a destination that keeps what it was given can hold messages the
-            // journal does not know; reading it back is how they are recognised.
-            written: if caps.has(Capability::ResumeMail) && caps.has(Capability::ReadBack) {
-                Some(ctx.destination.read_back(account).await?)
-            } else {
-                None
-            },
+            reader,
+            writer,
+            written,
             copied: 0,
         })
     }
 
-    async fn folder(&mut self, source_folder: &Folder, dest_folder: &Folder) -> Result<()> {
+    async fn folder(
+        &mut self,
+        source_folder: &Folder,
+        dest_folder: &Folder,
+        check: Option<FolderCheck>,
+    ) -> Result<()> {
         let ctx = self.ctx;
         let address = self.account.address.as_str();
         self.writer.ensure_folder(dest_folder).await?;
+        if let Some(check) = check {
+            if self.up_to_date(source_folder, &check)? {
+                return Ok(());
+            }
+        }
         let status = self.reader.status(&source_folder.path).await?;
         let key = FolderKey {
             account: address.to_string(),
@@ -177,6 +206,41 @@ impl<'a> AccountCopy<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the journal already holds everything `check` says the source
+    /// folder has: no UID above the journaled maximum, and with
+    /// `mail.sync_flags` no flag change since the last sync (CONDSTORE). Such
+    /// a folder is reported and left alone.
+    fn up_to_date(&self, source_folder: &Folder, check: &FolderCheck) -> Result<bool> {
+        let ctx = self.ctx;
+        let key = FolderKey {
+            account: self.account.address.to_string(),
+            folder: source_folder.path.to_string(),
+            uid_validity: check.status.uid_validity,
+        };
+        let max = ctx.journal.max_uid(&key)?;
+        let last_uid = match check.status.uid_next {
+            Some(next) => next.saturating_sub(1),
+            None if check.status.messages == 0 => 0,
+            None => return Ok(false),
+        };
+        let nothing_new = check.status.messages == 0
+            || max.is_some_and(|m| u64::from(last_uid) <= u64::from(m.get()));
+        let flags_current = !ctx.sync_flags
+            || max.is_none()
+            || (check.highest_modseq.is_some()
+                && ctx.journal.folder_modseq(&key)? == check.highest_modseq);
+        if !(nothing_new && flags_current) {
+            return Ok(false);
+        }
+        ctx.progress.emit(ProgressEvent::MailFolderStarted {
+            account: key.account.clone(),
+            folder: key.folder.clone(),
+            messages: check.status.messages,
+            already_copied: ctx.journal.folder_message_count(&key)?,
+        });
+        Ok(true)
     }
 
     /// Brings the destination flags of messages copied by earlier runs (source

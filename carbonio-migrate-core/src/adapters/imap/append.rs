@@ -182,7 +182,8 @@ fn imap_date(date: DateTime<FixedOffset>) -> Option<ImapDateTime> {
     ImapDateTime::try_from(whole.with_timezone(&rounded)).ok()
 }
 
-fn imap_flags(flags: &[String]) -> Vec<Flag<'_>> {
+/// The planned flags (see [`plan_flags`]) as imap-codec flags.
+pub(super) fn imap_flags(flags: &[String]) -> Vec<Flag<'_>> {
     flags
         .iter()
         .filter_map(|f| match f.as_str() {

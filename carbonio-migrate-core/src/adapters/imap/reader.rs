@@ -19,10 +19,11 @@ use imap_codec::imap_types::fetch::{MessageDataItem, Section};
 use imap_codec::imap_types::flag::FlagFetch;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data, StatusKind};
+use imap_codec::imap_types::status::StatusDataItem;
 
 use crate::error::{Error, Result};
 use crate::model::{Flags, Folder, FolderKind, FolderPath, Message, MessageBody, MessageMeta, Uid};
-use crate::source::{FolderStatus, MailboxReader, ResultStream};
+use crate::source::{FolderCheck, FolderStatus, MailboxReader, ResultStream};
 
 use super::auth::Credentials;
 use super::body_spool::{SpoolFile, SpoolSettings};
@@ -37,6 +38,9 @@ pub const MAX_COMMAND_LINE: usize = 8 * 1024;
 /// The first UID window of a `list` call grows up to this many times `limit`
 /// while the folder's UIDs are sparse.
 const MAX_WINDOW: u64 = 1 << 20;
+/// STATUS commands sent before their answers are read: enough for one round
+/// trip to cover a usual account, few enough not to flood a server.
+const STATUS_PIPELINE: usize = 64;
 
 /// A folder as the server lists it.
 #[derive(Clone, Debug)]
@@ -425,6 +429,76 @@ impl ImapMailbox {
         Ok(found.into_values().take(limit).collect())
     }
 
+    /// `STATUS` of the named folders (server names), pipelined in groups of
+    /// [`STATUS_PIPELINE`]: the answers by server name. A folder the server
+    /// refuses (deleted meanwhile, say) is missing from the answer; a
+    /// throttling refusal is an error.
+    async fn status_many(&mut self, names: &[String]) -> Result<HashMap<String, FolderCheck>> {
+        let context = format!("checking the folders of {}", self.target());
+        let session = self.session().await?;
+        let items = if session.has("CONDSTORE") {
+            "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
+        } else {
+            "(MESSAGES UIDNEXT UIDVALIDITY)"
+        };
+        let mut found = HashMap::with_capacity(names.len());
+        for group in names.chunks(STATUS_PIPELINE) {
+            let mut pending = BTreeSet::new();
+            for name in group {
+                pending.insert(
+                    session
+                        .send(&format!("STATUS {} {items}", quote(name)))
+                        .await?,
+                );
+            }
+            session.flush().await?;
+            while !pending.is_empty() {
+                match session.next().await? {
+                    Reply::Data {
+                        data: Data::Status { mailbox, items },
+                        ..
+                    } => {
+                        let mut check = FolderCheck {
+                            status: FolderStatus {
+                                uid_validity: 0,
+                                messages: 0,
+                                uid_next: None,
+                            },
+                            highest_modseq: None,
+                        };
+                        for item in items.iter() {
+                            match item {
+                                StatusDataItem::Messages(n) => {
+                                    check.status.messages = u64::from(*n)
+                                }
+                                StatusDataItem::UidNext(n) => check.status.uid_next = Some(n.get()),
+                                StatusDataItem::UidValidity(v) => {
+                                    check.status.uid_validity = v.get()
+                                }
+                                StatusDataItem::HighestModSeq(m) => check.highest_modseq = Some(*m),
+                                _ => {}
+                            }
+                        }
+                        // Without UIDVALIDITY the answer cannot be matched to
+                        // the journal: the folder is checked the long way.
+                        if check.status.uid_validity != 0 {
+                            found.insert(mailbox_name(&mailbox), check);
+                        }
+                    }
+                    Reply::Done { tag, completion } if pending.remove(&tag) => {
+                        if let Some(err) = refusal(&context, &completion) {
+                            if err.is_retryable() {
+                                return Err(err);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Sends one `UID FETCH <set> <items>` per set of `order` (split to keep
     /// lines short), all before any answer is read; returns their tags.
     async fn send_fetches(&mut self, order: &[u32], items: &str) -> Result<Vec<String>> {
@@ -722,6 +796,31 @@ impl MailboxReader for ImapMailbox {
                 messages: 0,
                 uid_next: None,
             }))
+    }
+
+    async fn statuses(&mut self, folders: &[FolderPath]) -> Result<Vec<Option<FolderCheck>>> {
+        let mut names = Vec::with_capacity(folders.len());
+        for path in folders {
+            let listed = self.find(path).await?;
+            names.push(listed.selectable.then_some(listed.server_name));
+        }
+        let asked: Vec<String> = names.iter().flatten().cloned().collect();
+        let mut found = self.status_many(&asked).await?;
+        Ok(names
+            .into_iter()
+            .map(|name| match name {
+                Some(name) => found.remove(&name),
+                // A folder that cannot be opened holds no messages.
+                None => Some(FolderCheck {
+                    status: FolderStatus {
+                        uid_validity: 0,
+                        messages: 0,
+                        uid_next: None,
+                    },
+                    highest_modseq: None,
+                }),
+            })
+            .collect())
     }
 
     async fn list(

@@ -11,17 +11,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::flag::{StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::response::{Code, Data};
+use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::{StatusDataItem, StatusDataItemName};
 
-use super::append::{append_messages, AppendLimits, AppendMode};
+use super::append::{append_messages, imap_flags, AppendLimits, AppendMode};
 use super::codec_client::{CodecClient, OnNo};
+use super::keywords::plan_flags;
 use super::namespace::{role_from_attribute, Namespace};
 use super::transport::ImapStream;
+use super::uid_set::uid_sets;
 use crate::destination::{AppendOutcome, MailboxWriter};
 use crate::error::{Error, Result};
-use crate::model::{Folder, FolderPath, FolderRole, Message};
+use crate::model::{Flags, Folder, FolderPath, FolderRole, Message, Uid};
 use crate::source::FolderStatus;
 
 /// The roles whose Carbonio names map to special-use folders.
@@ -171,6 +175,12 @@ pub fn wire_name(mailbox: &Mailbox<'_>) -> String {
         Mailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
     }
 }
+
+/// Bytes of flags one `UID STORE` sends at most, as on append.
+const FLAGS_BUDGET: usize = 4 * 1024;
+/// Bytes of UID set one `UID STORE` sends at most: with the flags, the line
+/// stays under the 8 KiB Carbonio accepts.
+const SET_BUDGET: usize = 3 * 1024;
 
 /// Writes one account's mail over one authenticated connection.
 pub struct ImapMailboxWriter {
@@ -371,6 +381,53 @@ impl MailboxWriter for ImapMailboxWriter {
             &self.limits,
         )
         .await
+    }
+
+    /// Selects the folder (read-write: `STORE` needs it) and replaces the
+    /// flags of each message with `UID STORE <set> FLAGS.SILENT (...)`, the
+    /// messages with the same flags in one command. Keywords go through the
+    /// same mapping as on append, so a message gets the flags it would have
+    /// got if copied now. The folder is left selected, never closed: `CLOSE`
+    /// would expunge messages flagged `\Deleted`.
+    async fn set_flags(&mut self, folder: &Folder, changes: Vec<(Uid, Flags)>) -> Result<()> {
+        self.usable()?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let name = self.folders.server_name(&folder.path);
+        let context = format!(
+            "changing message flags in folder {} of {}",
+            folder.path, self.account
+        );
+        let select = CommandBody::Select {
+            mailbox: Self::mailbox(&name, &context)?,
+            parameters: Vec::new(),
+        };
+        self.client.execute(select, &context, OnNo::Fail).await?;
+        let mut groups: BTreeMap<Vec<String>, Vec<u32>> = BTreeMap::new();
+        for (uid, flags) in &changes {
+            let plan = plan_flags(flags, FLAGS_BUDGET);
+            groups.entry(plan.flags).or_default().push(uid.get());
+        }
+        for (flags, uids) in &groups {
+            for set in uid_sets(uids, SET_BUDGET) {
+                let sequence_set =
+                    SequenceSet::try_from(set.as_str()).map_err(|e| Error::Protocol {
+                        context: context.clone(),
+                        message: format!("UID set {set}: {e}"),
+                    })?;
+                let store = CommandBody::Store {
+                    sequence_set,
+                    kind: StoreType::Replace,
+                    response: StoreResponse::Silent,
+                    flags: imap_flags(flags),
+                    uid: true,
+                    modifiers: Vec::new(),
+                };
+                self.client.execute(store, &context, OnNo::Fail).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> Result<()> {
