@@ -355,6 +355,40 @@ async fn a_rejected_message_is_recorded_and_the_rest_go_on() {
 }
 
 #[tokio::test]
+async fn a_throttled_append_is_retried_and_every_message_lands_once() {
+    let f = Fixture::new();
+    // "two" is answered "slow down" once; the two messages after it in the
+    // same batch are stored all the same, as with pipelined APPENDs.
+    f.dest.throttle_messages_containing(b"world", 1);
+    let engine = f.engine(fast_retries()).unwrap();
+    let summary = engine.run(RunOptions::default()).await.unwrap();
+    assert_eq!(summary.failed, 0, "{:?}", summary.failures);
+    let ada = addr("ada@example.org");
+    let mut subjects: Vec<String> = f
+        .dest
+        .messages_in(&ada, &FolderPath::parse("Inbox").unwrap())
+        .iter()
+        .map(|m| {
+            let text = String::from_utf8_lossy(&m.body).into_owned();
+            text.lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, ["dup", "dup", "one", "two"]);
+    let report = engine
+        .verify(&VerifyOptions {
+            deep: true,
+            ..VerifyOptions::default()
+        })
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{:?}", report.differences);
+}
+
+#[tokio::test]
 async fn oversized_messages_are_reported_by_name() {
     let f = Fixture::new();
     let settings = EngineSettings {

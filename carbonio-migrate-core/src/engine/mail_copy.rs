@@ -464,8 +464,16 @@ impl BatchWriter<'_> {
         }
         let mut bytes = 0u64;
         let mut copied = 0u64;
+        let mut slow_down = None;
         for (meta, outcome) in metas.iter().zip(outcomes) {
+            if slow_down.is_some() {
+                // Answers after a throttled message are not journaled: the
+                // checkpoint must not pass the throttled one. What they
+                // stored is recognised by signature when the copy resumes.
+                continue;
+            }
             match outcome {
+                Err(e) if e.is_retryable() => slow_down = Some(e),
                 Ok(dst_uid) => {
                     bytes += meta.size;
                     copied += 1;
@@ -492,7 +500,13 @@ impl BatchWriter<'_> {
             messages: copied,
             bytes,
         });
-        Ok(())
+        // A server asking to slow down (or a message lost with its
+        // connection) fails the account's attempt: it is retried with backoff
+        // from the checkpoint just journaled.
+        match slow_down {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 

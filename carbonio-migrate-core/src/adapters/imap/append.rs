@@ -38,7 +38,9 @@ use imap_codec::imap_types::response::{Code, StatusKind};
 use imap_codec::CommandCodec;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::codec_client::{code_text, kind_name, CodecClient, Completion};
+use super::codec_client::{
+    code_text, is_throttling, kind_name, throttled, CodecClient, Completion,
+};
 use super::keywords::{plan_flags, KeywordChange};
 use crate::destination::AppendOutcome;
 use crate::error::{Error, Result};
@@ -383,6 +385,11 @@ fn settle(
             done.text
         );
         outcomes[i] = Some(match done.kind {
+            // Busy, not refused: the engine retries it with backoff.
+            StatusKind::No if is_throttling(done.code.as_ref(), &done.text) => Err(throttled(
+                &format!("appending {}", item(folder, uids[i])),
+                done,
+            )),
             StatusKind::Bad => Err(Error::Protocol {
                 context: format!("appending {}", item(folder, uids[i])),
                 message: reason,
@@ -607,6 +614,48 @@ async fn synchronizing<S: AsyncRead + AsyncWrite + Unpin + Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_throttling_no_is_retryable_and_a_plain_no_is_a_rejection() {
+        let uids = [Uid::new(7).unwrap(), Uid::new(8).unwrap()];
+        let answer = |text: &str| Completion {
+            kind: StatusKind::No,
+            code: None,
+            text: text.into(),
+            data: Vec::new(),
+        };
+        let mut outcomes = vec![None, None];
+        settle(
+            &answer("Try again later"),
+            &[0],
+            "Sent",
+            &uids,
+            &mut outcomes,
+        );
+        settle(
+            &answer("Message too big"),
+            &[1],
+            "Sent",
+            &uids,
+            &mut outcomes,
+        );
+        let busy = outcomes[0].take().unwrap().unwrap_err();
+        assert!(busy.is_retryable(), "{busy}");
+        assert!(
+            busy.to_string().contains(
+                "appending message uid 7 to Sent: the server asks to slow down: NO Try again later"
+            ),
+            "{busy}"
+        );
+        let refused = outcomes[1].take().unwrap().unwrap_err();
+        assert!(!refused.is_retryable(), "{refused}");
+        assert!(
+            refused
+                .to_string()
+                .contains("the server answered NO Message too big"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn uid_sets_expand_in_order() {

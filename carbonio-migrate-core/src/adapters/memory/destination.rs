@@ -164,6 +164,15 @@ impl MemoryDestination {
         lock(&self.shared.faults).reject_containing(needle, reason.into());
     }
 
+    /// The next `times` appended messages whose bytes contain `needle` get a
+    /// throttling answer (`Err(Error::Network)`, "the server asks to slow
+    /// down") as their outcome and are not stored, while the other messages of
+    /// the batch are, as when a server answers one pipelined APPEND with
+    /// `NO [UNAVAILABLE]`.
+    pub fn throttle_messages_containing(&self, needle: &'static [u8], times: usize) {
+        lock(&self.shared.faults).throttle_containing(needle, times);
+    }
+
     /// The next `times` calls of `ensure_account` for `account` fail with `make()`
     /// (`usize::MAX`: always). Replaces an earlier plan for that account.
     pub fn fail_ensure_account(&self, account: &EmailAddress, make: fn() -> Error, times: usize) {
@@ -344,6 +353,16 @@ impl MailboxWriter for MemoryMailboxWriter {
                     continue;
                 }
             };
+            if lock(&self.shared.faults).take_throttle(&body) {
+                outcomes.push(Err(Error::Network {
+                    context: format!(
+                        "appending message uid {} of account {} folder {path}: the server asks to slow down: NO [UNAVAILABLE] try again later",
+                        meta.uid, self.account
+                    ),
+                    source: None,
+                }));
+                continue;
+            }
             if let Some(reason) = lock(&self.shared.faults).rejection_of(&body) {
                 outcomes.push(Err(Error::Rejected {
                     item: format!(

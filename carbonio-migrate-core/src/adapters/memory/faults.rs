@@ -29,6 +29,7 @@ impl Planned {
 pub(crate) struct Faults {
     appends: Option<Planned>,
     rejections: Vec<(&'static [u8], String)>,
+    throttles: Vec<(&'static [u8], usize)>,
     accounts: BTreeMap<EmailAddress, Planned>,
 }
 
@@ -59,6 +60,24 @@ impl Faults {
                 needle.is_empty() || body.windows(needle.len()).any(|w| w == *needle)
             })
             .map(|(_, reason)| reason.as_str())
+    }
+
+    /// The next `times` messages containing `needle` are answered as a
+    /// throttling server answers one append.
+    pub(crate) fn throttle_containing(&mut self, needle: &'static [u8], times: usize) {
+        self.throttles.push((needle, times));
+    }
+
+    /// Whether this message is throttled, counting it down.
+    pub(crate) fn take_throttle(&mut self, body: &[u8]) -> bool {
+        self.throttles.iter_mut().any(|(needle, remaining)| {
+            let hit = *remaining > 0
+                && (needle.is_empty() || body.windows(needle.len()).any(|w| w == *needle));
+            if hit {
+                *remaining -= 1;
+            }
+            hit
+        })
     }
 
     /// The next `times` ensures of `account` fail.
