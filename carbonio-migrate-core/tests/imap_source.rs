@@ -772,10 +772,19 @@ async fn a_twenty_megabyte_body_is_spooled_not_held_in_memory() {
     };
     let folder = FolderPath::parse("Big").unwrap();
     let spool_dir = tempfile::tempdir().unwrap();
-    let spooled = plain_source(dovecot).with_spool(SpoolSettings {
-        dir: spool_dir.path().to_path_buf(),
-        over: 1 << 20,
-    });
+    // Spooling as the configuration file sets it.
+    let spooled = ImapSource::new(
+        config(
+            dovecot,
+            &format!(
+                "auth = \"login\"\nspool_dir = \"{}\"\nspool_over_bytes = 1048576",
+                spool_dir.path().display()
+            ),
+            "none",
+        ),
+        Some(Secret::new(PASSWORD)),
+    )
+    .unwrap();
     let (spooled_peak, digest) =
         fetch_big_measured(&spooled, &user, &folder, spool_dir.path(), true).await;
     assert!(digest == want, "spooled bytes differ");

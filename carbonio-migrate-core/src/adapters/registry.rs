@@ -155,6 +155,7 @@ fn imap_config(
     c.ca_file = c.ca_file.map(|p| config.resolve(&p));
     c.password_file = c.password_file.map(|p| config.resolve(&p));
     c.token_file = c.token_file.map(|p| config.resolve(&p));
+    c.spool_dir = c.spool_dir.map(|p| config.resolve(&p));
     let named = c.password_env.is_some() || c.password_file.is_some();
     let secret = match c.auth {
         AuthMode::Impersonate => {

@@ -75,6 +75,17 @@ pub struct ImapConfig {
     /// Seconds without progress before a connection is considered dead.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// Reading side: where message bodies too large to hold in memory are
+    /// spooled (unlinked files, gone when read). The system temp dir when
+    /// absent. Give a disk with room for a few of the largest messages per
+    /// connection.
+    #[serde(default)]
+    pub spool_dir: Option<PathBuf>,
+    /// Reading side: bodies over this many bytes are spooled to disk instead
+    /// of held in memory (1 MiB when absent). Lower it to bound memory with
+    /// many accounts at once; raising it costs memory, not speed.
+    #[serde(default)]
+    pub spool_over_bytes: Option<u32>,
 }
 
 fn default_timeout_secs() -> u64 {

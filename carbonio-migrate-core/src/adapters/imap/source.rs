@@ -42,16 +42,22 @@ impl ImapSource {
     /// `ca_file`).
     pub fn new(config: ImapConfig, shared_secret: Option<Secret>) -> Result<ImapSource> {
         let connector = ImapConnector::new(&config)?;
+        let defaults = SpoolSettings::default();
+        let spool = SpoolSettings {
+            dir: config.spool_dir.clone().unwrap_or(defaults.dir),
+            over: config.spool_over_bytes.unwrap_or(defaults.over),
+        };
         Ok(ImapSource {
             config,
             shared_secret,
             connector,
-            spool: SpoolSettings::default(),
+            spool,
         })
     }
 
     /// Where and from which size message bodies are spooled to disk instead
-    /// of being held in memory (default: the system temp dir, over 1 MiB).
+    /// of being held in memory (default: the configuration's `spool_dir` and
+    /// `spool_over_bytes`, else the system temp dir, over 1 MiB).
     pub fn with_spool(mut self, spool: SpoolSettings) -> Self {
         self.spool = spool;
         self
