@@ -385,11 +385,21 @@ fn settle(
             done.text
         );
         outcomes[i] = Some(match done.kind {
-            // Busy, not refused: the engine retries it with backoff.
-            StatusKind::No if is_throttling(done.code.as_ref(), &done.text) => Err(throttled(
-                &format!("appending {}", item(folder, uids[i])),
-                done,
-            )),
+            // Busy, not refused: the engine retries it with backoff. `[LIMIT]`
+            // on APPEND is a limit of this message (size, flags): refused.
+            StatusKind::No
+                if is_throttling(done.code.as_ref(), &done.text)
+                    && !done.code_text().is_some_and(|c| {
+                        c.split_whitespace()
+                            .next()
+                            .is_some_and(|name| name.eq_ignore_ascii_case("LIMIT"))
+                    }) =>
+            {
+                Err(throttled(
+                    &format!("appending {}", item(folder, uids[i])),
+                    done,
+                ))
+            }
             StatusKind::Bad => Err(Error::Protocol {
                 context: format!("appending {}", item(folder, uids[i])),
                 message: reason,
