@@ -12,6 +12,7 @@ pub mod config;
 pub use config::{AuthMode, ImapConfig, TlsMode};
 pub mod append;
 pub mod auth;
+pub mod body_sink;
 pub mod body_spool;
 pub mod codec_client;
 pub mod destination;

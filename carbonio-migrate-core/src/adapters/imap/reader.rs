@@ -26,6 +26,7 @@ use crate::model::{Flags, Folder, FolderKind, FolderPath, Message, MessageBody, 
 use crate::source::{FolderCheck, FolderStatus, MailboxReader, ResultStream};
 
 use super::auth::Credentials;
+use super::body_sink::BodySink;
 use super::body_spool::{SpoolFile, SpoolSettings};
 use super::namespace::folder_role;
 use super::session::{refusal, Namespaces, ReadSession, Reply};
@@ -641,13 +642,17 @@ impl Fetched {
     /// The body's bytes as they arrived, from `data` or from the spool.
     fn of(
         data: &imap_codec::imap_types::core::NString<'_>,
-        spooled: &mut Option<(SpoolFile, u32)>,
+        spooled: &mut Option<(BodySink, u32)>,
     ) -> Option<Fetched> {
         let bytes = data.0.as_ref()?.as_ref();
         // The spilled literal is announced empty in the decoded response.
         if bytes.is_empty() {
-            if let Some((file, len)) = spooled.take() {
-                return Some(Fetched::Spooled(file, len));
+            match spooled.take() {
+                Some((BodySink::File(file), len)) => return Some(Fetched::Spooled(file, len)),
+                Some((BodySink::Memory(body), _)) => {
+                    return Some(Fetched::Memory(bytes::Bytes::from(body)))
+                }
+                None => {}
             }
         }
         Some(Fetched::Memory(bytes::Bytes::copy_from_slice(bytes)))
@@ -682,7 +687,7 @@ struct PartialMeta {
 }
 
 impl PartialMeta {
-    fn read(items: &[MessageDataItem<'_>], spooled: &mut Option<(SpoolFile, u32)>) -> PartialMeta {
+    fn read(items: &[MessageDataItem<'_>], spooled: &mut Option<(BodySink, u32)>) -> PartialMeta {
         let mut p = PartialMeta::default();
         for item in items {
             match item {

@@ -18,6 +18,7 @@ use imap_codec::imap_types::response::{Data, Response, Status, StatusKind};
 use crate::error::{Error, Result};
 
 use super::auth::Credentials;
+use super::body_sink::{BodySink, DIRECT_OVER};
 use super::body_spool::{SpoolFile, SpoolSettings};
 use super::codec_client::{
     is_throttling, kind_name, throttled, ClientLimits, CodecClient, Completion, OnNo,
@@ -39,13 +40,14 @@ pub struct Namespaces {
 #[derive(Debug)]
 pub enum Reply {
     /// Untagged data. `spooled` holds the body literal of a FETCH response
-    /// that was longer than the spool threshold (the literal in `data` is
-    /// then empty), with its length.
+    /// that was longer than [`DIRECT_OVER`] (the literal in `data` is then
+    /// empty), with its length: in memory up to the spool threshold, else on
+    /// disk.
     Data {
         /// The data.
         data: Data<'static>,
-        /// The body kept on disk, if any.
-        spooled: Option<(SpoolFile, u32)>,
+        /// The body copied out of the response, if any.
+        spooled: Option<(BodySink, u32)>,
     },
     /// An untagged status (`* OK [HIGHESTMODSEQ 7]`).
     Untagged(Completion),
@@ -209,9 +211,19 @@ impl ReadSession {
             return Err(e);
         }
         let dir = self.spool.dir.clone();
+        let over = self.spool.over;
         let read = self
             .client
-            .read_response_spooling(self.spool.over, |_| SpoolFile::create(&dir))
+            .read_response_spooling(DIRECT_OVER.min(over), |len| {
+                let dir = dir.clone();
+                async move {
+                    if len > over {
+                        SpoolFile::create(&dir).await.map(BodySink::File)
+                    } else {
+                        Ok(BodySink::memory(len))
+                    }
+                }
+            })
             .await;
         let (response, spilled) = match read {
             Ok(r) => r,
