@@ -85,12 +85,7 @@ async fn main() -> Result<()> {
         again.already_done
     );
 
-    let report = engine
-        .verify(&VerifyOptions {
-            deep: true,
-            ..VerifyOptions::default()
-        })
-        .await?;
+    let report = engine.verify(&VerifyOptions::deep()).await?;
     println!(
         "verify: {}",
         if report.is_clean() {

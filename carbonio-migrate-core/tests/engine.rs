@@ -195,13 +195,7 @@ async fn copies_everything_exactly_and_rerun_writes_nothing() {
     );
     assert!(again.already_done > 0);
 
-    let report = engine
-        .verify(&VerifyOptions {
-            deep: true,
-            ..VerifyOptions::default()
-        })
-        .await
-        .unwrap();
+    let report = engine.verify(&VerifyOptions::deep()).await.unwrap();
     assert!(report.is_clean(), "{:?}", report.differences);
 }
 
@@ -378,13 +372,7 @@ async fn a_throttled_append_is_retried_and_every_message_lands_once() {
         .collect();
     subjects.sort();
     assert_eq!(subjects, ["dup", "dup", "one", "two"]);
-    let report = engine
-        .verify(&VerifyOptions {
-            deep: true,
-            ..VerifyOptions::default()
-        })
-        .await
-        .unwrap();
+    let report = engine.verify(&VerifyOptions::deep()).await.unwrap();
     assert!(report.is_clean(), "{:?}", report.differences);
 }
 
@@ -874,13 +862,7 @@ async fn several_connections_per_account_copy_every_folder_exactly_once() {
         );
         assert_eq!(got.len(), 5, "Archive/{}", 2000 + i);
     }
-    let report = engine
-        .verify(&VerifyOptions {
-            deep: true,
-            ..VerifyOptions::default()
-        })
-        .await
-        .unwrap();
+    let report = engine.verify(&VerifyOptions::deep()).await.unwrap();
     assert!(report.is_clean(), "{:?}", report.differences);
     let writes = f.dest.write_calls();
     engine.run(RunOptions::default()).await.unwrap();

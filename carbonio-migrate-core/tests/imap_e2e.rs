@@ -279,13 +279,7 @@ async fn imap_to_imap_copies_every_message_exactly_once_then_only_what_is_new() 
         expected(&seeds),
         "bytes, flags, dates and folders"
     );
-    let report = engine
-        .verify(&VerifyOptions {
-            deep: true,
-            ..VerifyOptions::default()
-        })
-        .await
-        .unwrap();
+    let report = engine.verify(&VerifyOptions::deep()).await.unwrap();
     assert!(report.is_clean(), "{:?}", report.differences);
 
     // Delta pass with nothing new.

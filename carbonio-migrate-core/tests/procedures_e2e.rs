@@ -116,13 +116,7 @@ async fn provision_then_migrate(
     }
     let summary = engine.run(RunOptions::default()).await.unwrap();
     assert_eq!(summary.failed, 0, "{:?}", summary.failures);
-    let report = engine
-        .verify(&VerifyOptions {
-            deep: true,
-            ..VerifyOptions::default()
-        })
-        .await
-        .unwrap();
+    let report = engine.verify(&VerifyOptions::deep()).await.unwrap();
     assert!(report.is_clean(), "{:?}", report.differences);
     assert!(report.accounts.iter().all(|a| a
         .folders

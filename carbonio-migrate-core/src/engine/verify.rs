@@ -29,6 +29,16 @@ pub struct VerifyOptions {
     pub shard: Option<Shard>,
 }
 
+impl VerifyOptions {
+    /// Every account, every message hashed on both sides (`verify --deep`).
+    pub fn deep() -> Self {
+        VerifyOptions {
+            deep: true,
+            ..VerifyOptions::default()
+        }
+    }
+}
+
 /// Counts and bytes of one folder on both sides.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FolderVerify {
