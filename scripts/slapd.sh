@@ -33,6 +33,11 @@
 # Exit codes: 0 ok, 1 failure (log tail printed), 2 usage, 3 slapd not installed.
 set -euo pipefail
 
+SERVER_PID_FILE=run/slapd.pid
+TLS_CA_NAME="carbonio-migrate test LDAP CA"
+# shellcheck source=lib/server.sh
+. "$(dirname "$(readlink -f "$0")")/lib/server.sh"
+
 usage() {
     echo "usage: $0 start <dir> [--parent-pid PID] [--remove-on-exit] [--ldif FILE]... | stop <dir> | add-ldif <dir> <file>" >&2
     exit 2
@@ -74,50 +79,6 @@ sbin() {
     local tool=$1
     shift
     if command -v "$tool" >/dev/null 2>&1; then "$tool" "$@"; else "/usr/sbin/$tool" "$@"; fi
-}
-
-# A live process: `kill -0` succeeds on zombies too, and in containers whose
-# PID 1 does not reap, the exited daemon stays a zombie.
-alive() {
-    local pid=$1 state
-    kill -0 "$pid" 2>/dev/null || return 1
-    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo X)
-    [ "$state" != Z ] && [ "$state" != X ]
-}
-
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Below the Linux ephemeral range (32768+), so outgoing connections never hold it.
-pick_port() {
-    local port
-    while :; do
-        port=$((10000 + (RANDOM * 32768 + RANDOM) % 22000))
-        port_open "$port" || { echo "$port"; return; }
-    done
-}
-
-make_tls() {
-    local dir=$1
-    [ -s "$dir/server.crt" ] && return
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 \
-        -subj "/CN=carbonio-migrate test LDAP CA" \
-        -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=localhost" 2>/dev/null
-    printf '%s\n' \
-        "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        "basicConstraints=critical,CA:FALSE" \
-        "keyUsage=critical,digitalSignature,keyEncipherment" \
-        "extendedKeyUsage=serverAuth" >"$dir/server.ext"
-    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-        -set_serial "0x$(openssl rand -hex 8)" -days 825 -sha256 \
-        -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
-    rm -f "$dir/server.csr" "$dir/server.ext"
-    chmod 600 "$dir/ca.key" "$dir/server.key"
 }
 
 database_config() {
@@ -215,54 +176,6 @@ load_offline() {
         tail -n 20 "$dir/log/slapadd.log" >&2
         exit 1
     }
-}
-
-stop_server() {
-    local dir=$1 pid i
-    if [ -s "$dir/run/watchdog.pid" ]; then
-        pid=$(cat "$dir/run/watchdog.pid")
-        # Not the caller itself (the watchdog runs `stop` when the parent dies).
-        if [ "$pid" != "$$" ]; then
-            kill "$pid" 2>/dev/null || true
-        fi
-        rm -f "$dir/run/watchdog.pid"
-    fi
-    [ -s "$dir/run/slapd.pid" ] || return 0
-    pid=$(cat "$dir/run/slapd.pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-        sleep 0.2
-    fi
-    rm -f "$dir/run/slapd.pid"
-}
-
-start_watchdog() {
-    local dir=$1 parent=$2 remove=$3
-    # setsid: out of the test's process group and session, so Ctrl-C or the
-    # terminal closing does not kill the watchdog before it has cleaned up.
-    setsid "$(readlink -f "$0")" _watchdog "$dir" "$parent" "$remove" \
-        </dev/null >>"$dir/log/watchdog.log" 2>&1 &
-    echo $! >"$dir/run/watchdog.pid"
-}
-
-# Polls once a second; `stop` kills it when the server is stopped normally.
-cmd_watchdog() {
-    local dir=$1 parent=$2 remove=$3 server
-    server=$(cat "$dir/run/slapd.pid")
-    while alive "$parent" && alive "$server"; do
-        sleep 1
-    done
-    if alive "$server"; then
-        stop_server "$dir"
-    fi
-    if [ "$remove" = 1 ] && ! alive "$parent"; then
-        rm -rf "$dir"
-    fi
 }
 
 cmd_start() {
