@@ -7,18 +7,15 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::testkit::server_script::{parse_ports, run_script, script_path, start_error};
 use crate::testkit::unique::{unique_address, unique_token};
 use crate::{Error, Result};
 
-/// Exit code of `scripts/dovecot.sh` when dovecot or openssl is not installed.
-const EXIT_NOT_INSTALLED: i32 = 3;
 /// Exit code of `scripts/dovecot.sh` for a refused argument (user name, ...).
 const EXIT_USAGE: i32 = 2;
-/// The script that installs what the real-server tests need.
-const INSTALL_SCRIPT: &str = "scripts/install-test-deps.sh";
 
 /// A running private Dovecot instance listening on 127.0.0.1.
 ///
@@ -65,7 +62,7 @@ impl Dovecot {
     /// dovecot or openssl is not installed, and with the server's log tail when
     /// it does not come up.
     pub fn start() -> Result<Dovecot> {
-        let script = script_path();
+        let script = script_path("dovecot.sh");
         if !script.is_file() {
             return Err(Error::config(format!(
                 "{} not found: the dovecot testkit runs from a source checkout",
@@ -88,7 +85,7 @@ impl Dovecot {
             .output()
             .map_err(|e| Error::io(format!("running {}", script.display()), e))?;
         if !output.status.success() {
-            let error = start_error(&dir, &output);
+            let error = start_error("dovecot", &dir, &output);
             // Best effort: a half-started server holds nothing we need.
             let _ = run_script(&script, &["stop".as_ref(), dir.as_os_str()]);
             let _ = std::fs::remove_dir_all(&dir);
@@ -112,13 +109,14 @@ impl Dovecot {
         };
         let ports_text = read("ports")?;
         let master_password = read("master_password")?.trim().to_string();
-        let (imap_port, imaps_port) = parse_ports(&ports_text).ok_or_else(|| {
-            Error::input(
-                instance.dir.join("ports"),
-                Some(1),
-                format!("expected 'imap=N imaps=N', found {:?}", ports_text.trim()),
-            )
-        })?;
+        let (imap_port, imaps_port) =
+            parse_ports(&ports_text, ["imap", "imaps"]).ok_or_else(|| {
+                Error::input(
+                    instance.dir.join("ports"),
+                    Some(1),
+                    format!("expected 'imap=N imaps=N', found {:?}", ports_text.trim()),
+                )
+            })?;
         instance.imap_port = imap_port;
         instance.imaps_port = imaps_port;
         instance.master_password = master_password;
@@ -223,75 +221,14 @@ impl Drop for Dovecot {
     }
 }
 
-fn script_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("scripts")
-        .join("dovecot.sh")
-}
-
-fn run_script(script: &Path, args: &[&std::ffi::OsStr]) -> Result<Output> {
-    Command::new("bash")
-        .arg(script)
-        .args(args)
-        .output()
-        .map_err(|e| Error::io(format!("running {}", script.display()), e))
-}
-
-fn start_error(dir: &Path, output: &Output) -> Error {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(EXIT_NOT_INSTALLED) {
-        let hint = if stderr.contains(INSTALL_SCRIPT) {
-            String::new()
-        } else {
-            format!("; install it with {INSTALL_SCRIPT} (as root)")
-        };
-        return Error::config(format!("dovecot test server: {}{hint}", stderr.trim()));
-    }
-    Error::config(format!(
-        "dovecot test server in {} did not start ({}): {}",
-        dir.display(),
-        output.status,
-        stderr.trim()
-    ))
-}
-
-/// Parses the `ports` file: `imap=NNNN imaps=NNNN`.
-fn parse_ports(text: &str) -> Option<(u16, u16)> {
-    let mut imap = None;
-    let mut imaps = None;
-    for field in text.split_whitespace() {
-        let (key, value) = field.split_once('=')?;
-        let port = value.parse::<u16>().ok().filter(|p| *p != 0)?;
-        match key {
-            "imap" => imap = Some(port),
-            "imaps" => imaps = Some(port),
-            _ => return None,
-        }
-    }
-    Some((imap?, imaps?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ports_file_is_parsed() {
-        assert_eq!(
-            parse_ports("imap=10143 imaps=10993\n"),
-            Some((10143, 10993))
-        );
-        assert_eq!(parse_ports("imaps=2 imap=1"), Some((1, 2)));
-        assert_eq!(parse_ports("imap=10143"), None);
-        assert_eq!(parse_ports("imap=0 imaps=1"), None);
-        assert_eq!(parse_ports("imap=x imaps=1"), None);
-        assert_eq!(parse_ports("pop3=1 imap=1 imaps=2"), None);
-    }
+    use crate::testkit::server_script::EXIT_NOT_INSTALLED;
 
     #[test]
     fn missing_dovecot_names_the_install_script() {
-        let script = script_path();
+        let script = script_path("dovecot.sh");
         let dir = std::env::temp_dir().join(format!("cmtest-missing-{}", unique_token()));
         let output = Command::new("bash")
             .env("DOVECOT", "/nonexistent/dovecot")
@@ -302,7 +239,7 @@ mod tests {
             .unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(output.status.code(), Some(EXIT_NOT_INSTALLED));
-        let message = start_error(&dir, &output).to_string();
+        let message = start_error("dovecot", &dir, &output).to_string();
         assert_eq!(
             message,
             "configuration: dovecot test server: dovecot.sh: dovecot not found \

@@ -13,6 +13,7 @@
 pub mod carbonio;
 pub mod dovecot;
 pub mod fault_proxy;
+mod server_script;
 pub mod slapd;
 pub mod unique;
 

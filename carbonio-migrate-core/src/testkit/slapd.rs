@@ -10,16 +10,12 @@
 use std::fmt;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::testkit::server_script::{parse_ports, run_script, script_path, start_error};
 use crate::testkit::unique::unique_token;
 use crate::{Error, Result};
-
-/// Exit code of `scripts/slapd.sh` when slapd, its tools or openssl are missing.
-const EXIT_NOT_INSTALLED: i32 = 3;
-/// The script that installs what the real-server tests need.
-const INSTALL_SCRIPT: &str = "scripts/install-test-deps.sh";
 
 /// The OpenLDAP-shaped suffix.
 const EXAMPLE_SUFFIX: &str = "dc=example,dc=org";
@@ -80,7 +76,7 @@ impl Slapd {
     }
 
     fn launch(extra_ldif: Option<String>) -> Result<Slapd> {
-        let script = script_path();
+        let script = script_path("slapd.sh");
         if !script.is_file() {
             return Err(Error::config(format!(
                 "{} not found: the slapd testkit runs from a source checkout",
@@ -108,7 +104,7 @@ impl Slapd {
             .output()
             .map_err(|e| Error::io(format!("running {}", script.display()), e))?;
         if !output.status.success() {
-            let error = start_error(&dir, &output);
+            let error = start_error("slapd", &dir, &output);
             // Best effort: a half-started server holds nothing we need.
             let _ = run_script(&script, &["stop".as_ref(), dir.as_os_str()]);
             let _ = std::fs::remove_dir_all(&dir);
@@ -132,7 +128,7 @@ impl Slapd {
         let ports_text = read("ports")?;
         let root_password = read("root_password")?;
         let reader_password = read("reader_password")?;
-        let (ldap, ldaps) = parse_ports(&ports_text).ok_or_else(|| {
+        let (ldap, ldaps) = parse_ports(&ports_text, ["ldap", "ldaps"]).ok_or_else(|| {
             Error::input(
                 instance.dir.join("ports"),
                 Some(1),
@@ -300,70 +296,10 @@ pub fn bulk_users_ldif(parent: &str, domain: &str, count: usize) -> String {
     ldif
 }
 
-fn script_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("scripts")
-        .join("slapd.sh")
-}
-
-fn run_script(script: &Path, args: &[&std::ffi::OsStr]) -> Result<Output> {
-    Command::new("bash")
-        .arg(script)
-        .args(args)
-        .output()
-        .map_err(|e| Error::io(format!("running {}", script.display()), e))
-}
-
-fn start_error(dir: &Path, output: &Output) -> Error {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(EXIT_NOT_INSTALLED) {
-        let hint = if stderr.contains(INSTALL_SCRIPT) {
-            String::new()
-        } else {
-            format!("; install it with {INSTALL_SCRIPT} (as root)")
-        };
-        return Error::config(format!("slapd test server: {}{hint}", stderr.trim()));
-    }
-    Error::config(format!(
-        "slapd test server in {} did not start ({}): {}",
-        dir.display(),
-        output.status,
-        stderr.trim()
-    ))
-}
-
-/// Parses the `ports` file: `ldap=NNNN ldaps=NNNN`.
-fn parse_ports(text: &str) -> Option<(u16, u16)> {
-    let mut ldap = None;
-    let mut ldaps = None;
-    for field in text.split_whitespace() {
-        let (key, value) = field.split_once('=')?;
-        let port = value.parse::<u16>().ok().filter(|p| *p != 0)?;
-        match key {
-            "ldap" => ldap = Some(port),
-            "ldaps" => ldaps = Some(port),
-            _ => return None,
-        }
-    }
-    Some((ldap?, ldaps?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ports_file_is_parsed() {
-        assert_eq!(
-            parse_ports("ldap=10389 ldaps=10636\n"),
-            Some((10389, 10636))
-        );
-        assert_eq!(parse_ports("ldaps=2 ldap=1"), Some((1, 2)));
-        assert_eq!(parse_ports("ldap=10389"), None);
-        assert_eq!(parse_ports("ldap=0 ldaps=1"), None);
-        assert_eq!(parse_ports("imap=1 ldap=1 ldaps=2"), None);
-    }
+    use crate::testkit::server_script::EXIT_NOT_INSTALLED;
 
     #[test]
     fn bulk_ldif_has_the_parent_then_numbered_users() {
@@ -381,7 +317,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cmtest-missing-{}", unique_token()));
         let output = Command::new("bash")
             .env("SLAPD", "/nonexistent/slapd")
-            .arg(script_path())
+            .arg(script_path("slapd.sh"))
             .arg("start")
             .arg(&dir)
             .output()
@@ -389,7 +325,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(output.status.code(), Some(EXIT_NOT_INSTALLED));
         assert_eq!(
-            start_error(&dir, &output).to_string(),
+            start_error("slapd", &dir, &output).to_string(),
             "configuration: slapd test server: slapd.sh: slapd not found \
              (/nonexistent/slapd); install it with scripts/install-test-deps.sh (as root)"
         );
