@@ -4,6 +4,7 @@
 //! in `docs/design/0004-carbonio-admin-soap.md`.
 
 mod admin;
+mod auto_prov;
 mod envelope;
 mod rest;
 pub mod state;
@@ -53,6 +54,10 @@ const MAX_BODY: usize = 512 << 20;
 ///   stale by [`expire_tokens`](Self::expire_tokens) gets `service.AUTH_EXPIRED`.
 /// - Faults are answered with HTTP 422 in the reference's JSON shape (SOAP
 ///   Fault in XML), or 500 after [`answer_faults_with_500`](Self::answer_faults_with_500).
+/// - `AutoProvAccountRequest` creates the account from the LDAP directory the
+///   domain's `zimbraAutoProv*` attributes name, really searching it (see
+///   `auto_prov.rs`); `service.FAILURE` when `MANUAL` is not among the
+///   domain's `zimbraAutoProvMode`.
 /// - `POST /service/home/<account>/<folder>?fmt=ics|vcf|csv|tgz` stores the
 ///   body for the account; 401 without a valid `ZM_ADMIN_AUTH_TOKEN` cookie,
 ///   404 for an unknown account.
@@ -216,6 +221,19 @@ fn reply(status: StatusCode, (body, content_type): (String, &'static str)) -> Re
     (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// What the synchronous part of a SOAP call leaves to do.
+enum Prepared {
+    /// The answer is ready.
+    Done(Response),
+    /// An `AutoProvAccountRequest` whose directory search is still to run,
+    /// outside the state lock.
+    AutoProv {
+        lookup: auto_prov::AutoProvLookup,
+        form: envelope::Form,
+        fault_status: StatusCode,
+    },
+}
+
 async fn soap(
     State(shared): State<Shared>,
     _uri: Uri,
@@ -223,14 +241,39 @@ async fn soap(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&shared);
+    match prepare(&shared, &headers, &body) {
+        Prepared::Done(response) => response,
+        Prepared::AutoProv {
+            lookup,
+            form,
+            fault_status,
+        } => {
+            let answer = match auto_prov::search(&lookup).await {
+                Err(fault) => Err(fault),
+                Ok(entry) => lock(&shared).auto_prov_create(&lookup, &entry),
+            };
+            match answer {
+                Ok(response) => reply(
+                    StatusCode::OK,
+                    envelope::answer(form, "AutoProvAccountResponse", &response),
+                ),
+                Err(fault) => reply(fault_status, envelope::fault(form, &fault)),
+            }
+        }
+    }
+}
+
+/// Parses, authenticates and answers a call under the state lock; only an
+/// `AutoProvAccountRequest` that passed its checks is left for later.
+fn prepare(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Prepared {
+    let mut inner = lock(shared);
     let fault_status =
         StatusCode::from_u16(inner.fault_status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-    let envelope = match envelope::parse(&body) {
+    let envelope = match envelope::parse(body) {
         Ok(e) => e,
         Err((form, fault)) => {
             inner.state.requests.push("(unparsable)".into());
-            return reply(fault_status, envelope::fault(form, &fault));
+            return Prepared::Done(reply(fault_status, envelope::fault(form, &fault)));
         }
     };
     inner.state.requests.push(envelope.name.clone());
@@ -251,13 +294,27 @@ async fn soap(
                     .map(String::from),
                 _ => None,
             })
-            .or_else(|| cookie_token(&headers));
+            .or_else(|| cookie_token(headers));
         if let Err(fault) = inner.check_token(token.as_deref()) {
-            return reply(fault_status, envelope::fault(envelope.form, &fault));
+            return Prepared::Done(reply(fault_status, envelope::fault(envelope.form, &fault)));
         }
         if admin::is_write(&envelope.name) {
             inner.state.write_calls += 1;
         }
+    }
+    let in_admin_ns =
+        envelope.request.get("_jsns").and_then(|v| v.as_str()) == Some("urn:zimbraAdmin");
+    if envelope.name == "AutoProvAccountRequest" && in_admin_ns {
+        return match inner.auto_prov_lookup(&envelope.request) {
+            Ok(lookup) => Prepared::AutoProv {
+                lookup,
+                form: envelope.form,
+                fault_status,
+            },
+            Err(fault) => {
+                Prepared::Done(reply(fault_status, envelope::fault(envelope.form, &fault)))
+            }
+        };
     }
     let response_name = format!(
         "{}Response",
@@ -266,11 +323,13 @@ async fn soap(
             .strip_suffix("Request")
             .unwrap_or(&envelope.name)
     );
-    match inner.handle(&envelope.name, &envelope.request, &envelope.context) {
-        Ok(response) => reply(
-            StatusCode::OK,
-            envelope::answer(envelope.form, &response_name, &response),
-        ),
-        Err(fault) => reply(fault_status, envelope::fault(envelope.form, &fault)),
-    }
+    Prepared::Done(
+        match inner.handle(&envelope.name, &envelope.request, &envelope.context) {
+            Ok(response) => reply(
+                StatusCode::OK,
+                envelope::answer(envelope.form, &response_name, &response),
+            ),
+            Err(fault) => reply(fault_status, envelope::fault(envelope.form, &fault)),
+        },
+    )
 }
