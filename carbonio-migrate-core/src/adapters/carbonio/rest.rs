@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 
-use super::client::{http_error, AdminClient};
+use super::client::{http_error, send_error, AdminClient};
 use crate::destination::ItemWriter;
 use crate::error::{Error, Result};
 use crate::model::{Appointment, Contact};
@@ -112,10 +112,7 @@ impl RestTarget {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| Error::Network {
-                    context: context.clone(),
-                    source: Some(Box::new(e.without_url())),
-                })?;
+                .map_err(|e| send_error(context.clone(), e))?;
             let status = response.status();
             if status.is_success() {
                 return Ok(());

@@ -8,6 +8,7 @@ mod auto_prov;
 mod envelope;
 mod rest;
 pub mod state;
+mod tls;
 pub mod xml;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,7 +42,8 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
 /// The biggest request body accepted (REST imports of big calendars).
 const MAX_BODY: usize = 512 << 20;
 
-/// A Carbonio Admin SOAP / REST emulator on `127.0.0.1` (plain HTTP).
+/// A Carbonio Admin SOAP / REST emulator on `127.0.0.1` (plain HTTP, or HTTPS
+/// with a private CA from [`start_https`](CarbonioEmulator::start_https)).
 ///
 /// Contract:
 /// - `POST /service/admin/soap` (and `/service/admin/soap/<Name>`) answers the
@@ -65,6 +67,8 @@ const MAX_BODY: usize = 512 << 20;
 pub struct CarbonioEmulator {
     shared: Shared,
     port: u16,
+    /// Set when serving HTTPS; deleted when the emulator is dropped.
+    certificates: Option<tls::TestCertificates>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -79,11 +83,30 @@ impl std::fmt::Debug for CarbonioEmulator {
 
 impl CarbonioEmulator {
     /// Starts an emulator on a free port of 127.0.0.1, in a thread of its own
-    /// (so it outlives any test runtime), with an empty directory.
+    /// (so it outlives any test runtime), with an empty directory, serving
+    /// plain HTTP.
     ///
     /// # Errors
     /// [`Error::Io`] when no port can be bound or the thread cannot start.
     pub fn start() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// As [`start`](Self::start), serving HTTPS with a certificate for
+    /// `127.0.0.1` and `localhost` signed by a private CA made for this
+    /// emulator ([`ca_file`](Self::ca_file); `scripts/test-ca.sh`, so
+    /// `openssl` must be installed). A client that does not trust the CA gets
+    /// a failed handshake; the emulator goes on serving.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start), and [`Error::Config`] when the certificates
+    /// cannot be made or loaded.
+    pub fn start_https() -> Result<Self> {
+        Self::start_with(Some(tls::TestCertificates::make()?))
+    }
+
+    fn start_with(certificates: Option<tls::TestCertificates>) -> Result<Self> {
+        let acceptor = certificates.as_ref().map(|c| c.acceptor()).transpose()?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")
             .map_err(|e| Error::io("binding 127.0.0.1:0 for the carbonio emulator", e))?;
         listener
@@ -115,30 +138,57 @@ impl CarbonioEmulator {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let _ = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
+                    let stopped = async {
+                        let _ = stopped.await;
+                    };
+                    let _ = match acceptor {
+                        None => {
+                            axum::serve(listener, router)
+                                .with_graceful_shutdown(stopped)
+                                .await
+                        }
+                        Some(acceptor) => {
+                            let listener = tls::TlsListener {
+                                tcp: listener,
+                                acceptor,
+                            };
+                            axum::serve(listener, router)
+                                .with_graceful_shutdown(stopped)
+                                .await
+                        }
+                    };
                 });
             })
             .map_err(|e| Error::io("starting the carbonio emulator's thread", e))?;
         Ok(CarbonioEmulator {
             shared,
             port,
+            certificates,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:<port>/service/admin/soap`.
+    /// `http://127.0.0.1:<port>/service/admin/soap` (`https://` from
+    /// [`start_https`](Self::start_https)).
     pub fn admin_url(&self) -> String {
-        format!("http://127.0.0.1:{}/service/admin/soap", self.port)
+        format!("{}/service/admin/soap", self.rest_base())
     }
 
-    /// `http://127.0.0.1:<port>`, the base of `/service/home/...`.
+    /// `http://127.0.0.1:<port>` (or `https://`), the base of `/service/home/...`.
     pub fn rest_base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.certificates.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA certificate (PEM) that signed the emulator's certificate, when
+    /// it serves HTTPS.
+    pub fn ca_file(&self) -> Option<std::path::PathBuf> {
+        self.certificates.as_ref().map(|c| c.ca_file())
     }
 
     /// The preconfigured global admin.
