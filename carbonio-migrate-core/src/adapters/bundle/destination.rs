@@ -8,10 +8,10 @@ use super::apply_script::{self, ImportStep, CALENDAR_URL, CONTACTS_URL, MAIL_URL
 use super::archive_reader::ArchiveMailboxReader;
 use super::config::BundleConfig;
 use super::durable_file;
-use super::ical_writer::IcsWriter;
 use super::mail_archive::ArchiveMailboxWriter;
 use super::staging::{self, ObjectKind, StagedObject, StagingArea};
-use super::vcard_writer::VcfWriter;
+use super::text_file::SpooledFile;
+use crate::adapters::pim_text::{IcsWriter, VcfWriter};
 use crate::adapters::prov_script;
 use crate::capability::{Capabilities, Capability};
 use crate::destination::{Change, Destination, ItemWriter, MailboxWriter};
@@ -245,12 +245,12 @@ impl Destination for BundleDestination {
 
     async fn appointments(&self, account: &Account) -> Result<Box<dyn ItemWriter<Appointment>>> {
         let target = self.data_file(CALENDAR_DIR, &account.address, "ics");
-        Ok(Box::new(IcsWriter::create(target).await?))
+        Ok(Box::new(IcsWriter::new(SpooledFile::create(target).await?)))
     }
 
     async fn contacts(&self, account: &Account) -> Result<Box<dyn ItemWriter<Contact>>> {
         let target = self.data_file(CONTACTS_DIR, &account.address, "vcf");
-        Ok(Box::new(VcfWriter::create(target).await?))
+        Ok(Box::new(VcfWriter::new(SpooledFile::create(target).await?)))
     }
 
     async fn read_back(&self, account: &Account) -> Result<Box<dyn MailboxReader>> {

@@ -35,10 +35,11 @@ use serde_json::Value;
 use super::client::{http_client, AdminClient, CallError};
 use super::config::CarbonioConfig;
 use super::faults::codes;
-use super::rest::{CalendarImport, ContactsImport, RestTarget};
+use super::rest::{RestTarget, RestUpload};
 use super::soap::{all, attributes, first, text, text_of, SoapRequest};
 use crate::adapters::imap::destination::ImapDestination;
 use crate::adapters::imap::AuthMode;
+use crate::adapters::pim_text::{IcsWriter, VcfWriter};
 use crate::capability::{Capabilities, Capability};
 use crate::destination::{Change, Destination, ItemWriter, MailboxWriter};
 use crate::error::{Error, Result};
@@ -783,7 +784,7 @@ impl Destination for CarbonioDestination {
             "Calendar",
             "ics",
         )?;
-        Ok(Box::new(CalendarImport::new(target)))
+        Ok(Box::new(IcsWriter::new(RestUpload::new(target))))
     }
 
     async fn contacts(&self, account: &Account) -> Result<Box<dyn ItemWriter<Contact>>> {
@@ -795,6 +796,6 @@ impl Destination for CarbonioDestination {
             "Contacts",
             "vcf",
         )?;
-        Ok(Box::new(ContactsImport::new(target)))
+        Ok(Box::new(VcfWriter::new(RestUpload::new(target))))
     }
 }
