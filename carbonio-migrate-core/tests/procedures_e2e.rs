@@ -3,7 +3,8 @@
 //! CSV; from a real OpenLDAP), then mail from one real Dovecot account set to
 //! another (the harness creates on the destination Dovecot the accounts the
 //! emulator received, as Carbonio would), calendars and contacts through REST,
-//! then `verify`, then a re-run that writes nothing.
+//! then `verify`, then a re-run that writes nothing. Procedure 4 talks to the
+//! emulator over HTTPS (`ca_file`), procedure 3 over HTTP.
 
 #![cfg(feature = "testkit")]
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
@@ -79,19 +80,39 @@ async fn seed_mail(dovecot: &Dovecot, user: &str, count: u32) {
 fn data_sections(dovecot: &Dovecot, emulator: &CarbonioEmulator) -> String {
     format!(
         "[source]\ntype = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nauth = \"impersonate\"\nadmin_user = \"{master}\"\npassword_env = \"E2E_MASTER_PASSWORD\"\n\n\
-         [destination]\ntype = \"carbonio\"\nadmin_url = \"{url}\"\nadmin_user = \"{admin}\"\npassword_env = \"E2E_CARBONIO_PASSWORD\"\n\n\
+         [destination]\ntype = \"carbonio\"\nadmin_url = \"{url}\"\nadmin_user = \"{admin}\"\npassword_env = \"E2E_CARBONIO_PASSWORD_{emu}\"\n{ca}\n\
          [destination.imap]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nauth = \"impersonate\"\nadmin_user = \"{master}\"\npassword_env = \"E2E_MASTER_PASSWORD\"\n",
         port = dovecot.imap_port(),
         master = dovecot.master_user(),
         url = emulator.admin_url(),
         admin = emulator.admin_user(),
+        emu = emulator_port(emulator),
+        ca = emulator
+            .ca_file()
+            .map(|ca| format!("ca_file = {:?}\n", ca.display().to_string()))
+            .unwrap_or_default(),
     )
 }
 
 fn set_secrets(dovecot: &Dovecot, emulator: &CarbonioEmulator) {
-    // Both tests set the same values: the shared servers are the same.
+    // One Dovecot is shared, so its master password is the same for both
+    // tests; each emulator has its own admin password, hence one variable per
+    // emulator (tests run concurrently in this process).
     std::env::set_var("E2E_MASTER_PASSWORD", dovecot.master_password());
-    std::env::set_var("E2E_CARBONIO_PASSWORD", emulator.admin_password());
+    std::env::set_var(
+        format!("E2E_CARBONIO_PASSWORD_{}", emulator_port(emulator)),
+        emulator.admin_password(),
+    );
+}
+
+/// The emulator's port, which tells the emulators of concurrent tests apart.
+fn emulator_port(emulator: &CarbonioEmulator) -> String {
+    emulator
+        .rest_base()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Runs provisioning, creates on the destination Dovecot every account the
@@ -139,7 +160,8 @@ async fn provision_then_migrate(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn procedure_4_accounts_from_csv_mail_over_imap_calendars_and_contacts_from_files() {
     let dovecot = Dovecot::shared();
-    let emulator = CarbonioEmulator::start().unwrap();
+    // Over HTTPS, trusting the emulator's private CA through ca_file.
+    let emulator = CarbonioEmulator::start_https().unwrap();
     set_secrets(dovecot, &emulator);
     let (ada_src, bob_src) = (
         dovecot.unique_user("p4-ada-src"),

@@ -28,25 +28,7 @@ pick_port() {
 }
 
 make_tls() {
-    local dir=$1
-    [ -s "$dir/server.crt" ] && return
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 \
-        -subj "/CN=$TLS_CA_NAME" \
-        -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$dir/server.key" -out "$dir/server.csr" -subj "/CN=localhost" 2>/dev/null
-    printf '%s\n' \
-        "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        "basicConstraints=critical,CA:FALSE" \
-        "keyUsage=critical,digitalSignature,keyEncipherment" \
-        "extendedKeyUsage=serverAuth" >"$dir/server.ext"
-    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
-        -set_serial "0x$(openssl rand -hex 8)" -days 825 -sha256 \
-        -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
-    rm -f "$dir/server.csr" "$dir/server.ext"
-    chmod 600 "$dir/ca.key" "$dir/server.key"
+    "$(dirname "$(readlink -f "$0")")/test-ca.sh" "$1" "$TLS_CA_NAME"
 }
 
 stop_server() {

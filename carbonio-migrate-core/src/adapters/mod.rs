@@ -13,5 +13,6 @@ pub mod export_dir;
 pub mod imap;
 pub mod ldap;
 pub mod memory;
+mod pim_text;
 pub mod prov_script;
 pub mod registry;

@@ -19,6 +19,23 @@ pub enum Password {
     Hash(PasswordHash),
 }
 
+/// How the destination brings an account into existence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Creation {
+    /// Created by the tool with the fields of [`Account`] (`CreateAccountRequest`,
+    /// `carbonio prov ca`).
+    #[default]
+    Create,
+    /// Created by Carbonio itself from the external directory configured on the
+    /// account's domain (`zimbraAutoProv*`): the destination asks for it by the
+    /// account's address (`AutoProvAccountRequest`, principal by name, which
+    /// needs `MANUAL` among the domain's `zimbraAutoProvMode`), and Carbonio
+    /// names it and fills its attributes by the domain's maps. The password,
+    /// names and extra attributes of [`Account`] are not sent; aliases still are.
+    AutoProvisioning,
+}
+
 /// An account to provision, with what the data phase needs to reach its mailbox.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -44,6 +61,9 @@ pub struct Account {
     pub source_user: Option<String>,
     /// The account's own password on the source, when no admin credential is used.
     pub source_password: Option<Secret>,
+    /// Created by the tool (default) or by Carbonio's auto-provisioning.
+    #[serde(default)]
+    pub creation: Creation,
 }
 
 impl Account {
@@ -61,6 +81,7 @@ impl Account {
             attributes: BTreeMap::new(),
             source_user: None,
             source_password: None,
+            creation: Creation::Create,
         }
     }
 

@@ -15,7 +15,7 @@ mod message;
 mod secret;
 mod share;
 
-pub use account::{Account, Password};
+pub use account::{Account, Creation, Password};
 pub use address::{DomainName, EmailAddress};
 pub use appointment::Appointment;
 pub use contact::Contact;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::capability::{Capabilities, Capability};
 use crate::destination::{Change, Destination};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Account, Cos, DistributionList, Domain, EmailAddress};
 
 /// Forwards the provisioning calls of `inner` and declares nothing else, so a
@@ -55,8 +55,16 @@ impl Destination for ProvisioningOnly {
         self.inner.ensure_cos(cos).await
     }
 
+    /// As the inner destination's, with a refusal naming this adapter (the
+    /// user configured `prov-script`, not the bundle inside it).
     async fn ensure_account(&self, account: &Account) -> Result<Change> {
-        self.inner.ensure_account(account).await
+        self.inner
+            .ensure_account(account)
+            .await
+            .map_err(|e| match e {
+                Error::Unsupported { operation, .. } => Error::unsupported(operation, self.kind),
+                other => other,
+            })
     }
 
     async fn ensure_alias(&self, account: &EmailAddress, alias: &EmailAddress) -> Result<Change> {

@@ -8,15 +8,17 @@ use super::apply_script::{self, ImportStep, CALENDAR_URL, CONTACTS_URL, MAIL_URL
 use super::archive_reader::ArchiveMailboxReader;
 use super::config::BundleConfig;
 use super::durable_file;
-use super::ical_writer::IcsWriter;
 use super::mail_archive::ArchiveMailboxWriter;
 use super::staging::{self, ObjectKind, StagedObject, StagingArea};
-use super::vcard_writer::VcfWriter;
+use super::text_file::SpooledFile;
+use crate::adapters::pim_text::{IcsWriter, VcfWriter};
 use crate::adapters::prov_script;
 use crate::capability::{Capabilities, Capability};
 use crate::destination::{Change, Destination, ItemWriter, MailboxWriter};
-use crate::error::Result;
-use crate::model::{Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress};
+use crate::error::{Error, Result};
+use crate::model::{
+    Account, Appointment, Contact, Cos, Creation, DistributionList, Domain, EmailAddress,
+};
 use crate::source::MailboxReader;
 
 /// Mail archives, relative to the bundle.
@@ -197,7 +199,20 @@ impl Destination for BundleDestination {
         self.staging.put(ObjectKind::Cos, object).await
     }
 
+    /// An account with [`Creation::AutoProvisioning`] is refused: `carbonio
+    /// prov` has no command asking Carbonio to auto-provision one account
+    /// (its command list has `autoProvControl` only), so no line of the file
+    /// could do it. The domain's `EAGER` mode is the offline way.
     async fn ensure_account(&self, account: &Account) -> Result<Change> {
+        if account.creation == Creation::AutoProvisioning {
+            return Err(Error::unsupported(
+                format!(
+                    "creating account {} by auto-provisioning (carbonio prov has no command for one account: use the carbonio destination, or auto_provisioning_modes without MANUAL so Carbonio's EAGER poller creates the accounts)",
+                    account.address
+                ),
+                self.kind(),
+            ));
+        }
         let object = staged(account.address.as_str(), prov_script::account(account));
         self.staging.put(ObjectKind::Account, object).await
     }
@@ -230,12 +245,12 @@ impl Destination for BundleDestination {
 
     async fn appointments(&self, account: &Account) -> Result<Box<dyn ItemWriter<Appointment>>> {
         let target = self.data_file(CALENDAR_DIR, &account.address, "ics");
-        Ok(Box::new(IcsWriter::create(target).await?))
+        Ok(Box::new(IcsWriter::new(SpooledFile::create(target).await?)))
     }
 
     async fn contacts(&self, account: &Account) -> Result<Box<dyn ItemWriter<Contact>>> {
         let target = self.data_file(CONTACTS_DIR, &account.address, "vcf");
-        Ok(Box::new(VcfWriter::create(target).await?))
+        Ok(Box::new(VcfWriter::new(SpooledFile::create(target).await?)))
     }
 
     async fn read_back(&self, account: &Account) -> Result<Box<dyn MailboxReader>> {

@@ -18,11 +18,10 @@ mod archive_reader;
 mod config;
 mod destination;
 mod durable_file;
-mod ical_writer;
 mod mail_archive;
 mod partial_file;
 mod staging;
-mod vcard_writer;
+mod text_file;
 
 pub use config::BundleConfig;
 pub use destination::BundleDestination;

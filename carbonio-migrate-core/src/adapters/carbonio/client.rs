@@ -261,12 +261,8 @@ impl AdminClient {
             })
         })?;
         tracing::trace!(request = name, url = %self.url, "carbonio admin soap");
-        let network = |e: reqwest::Error| {
-            CallError::Failed(Error::Network {
-                context: format!("{name} to {}", self.url),
-                source: Some(Box::new(e.without_url())),
-            })
-        };
+        let network =
+            |e: reqwest::Error| CallError::Failed(send_error(format!("{name} to {}", self.url), e));
         let response = self
             .http
             .post(self.url.clone())
@@ -316,6 +312,28 @@ pub(crate) fn quote_body(bytes: &[u8]) -> String {
 }
 
 /// The error of a non-2xx answer without a SOAP fault.
+/// The error for a request that got no answer: [`Error::Network`]
+/// (retryable), except when the server's certificate is refused, which no
+/// retry can change: then [`Error::Config`] saying so and what to set.
+pub(crate) fn send_error(context: String, error: reqwest::Error) -> Error {
+    let error = error.without_url();
+    let mut chain = Vec::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = cause {
+        chain.push(e.to_string());
+        cause = e.source();
+    }
+    match chain.iter().find(|text| text.contains("certificate")) {
+        Some(reason) => Error::config(format!(
+            "{context}: the server's certificate is not trusted ({reason}); set [destination] ca_file to the CA that signed it, or insecure_skip_verify = true to skip the check"
+        )),
+        None => Error::Network {
+            context,
+            source: Some(Box::new(error)),
+        },
+    }
+}
+
 pub(crate) fn http_error(context: String, status: reqwest::StatusCode, body: &[u8]) -> Error {
     let message = format!("HTTP {status}: {}", quote_body(body));
     if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {

@@ -10,6 +10,19 @@
 //! promise of zero writes. For the same reason `zimbraPasswordMustChange` goes
 //! with the initial password only (Carbonio clears it once the user has
 //! chosen a password).
+//!
+//! Domains: single- and multi-valued attributes are compared with the
+//! read-back (multi-valued ones as sets, since LDAP keeps no order) and a
+//! differing one is replaced by exactly the wanted values. Secret attributes
+//! (bind passwords) cannot be compared without printing or hashing them, so
+//! they are sent when the domain is created and when the read-back lacks the
+//! attribute, never otherwise: a re-run stays write-free, and a changed bind
+//! password is set by the admin (`carbonio prov md`), as the README says.
+//!
+//! Accounts with [`Creation::AutoProvisioning`] are asked of Carbonio with
+//! `AutoProvAccountRequest` (domain by name, principal by name = the address),
+//! which creates them from the directory configured on the domain; see
+//! `docs/design/0005-auto-provisioning.md`.
 
 use crate::adapters::prov_script::commands::ACCOUNT_FIELD_ATTRIBUTES;
 use std::collections::{BTreeMap, HashMap};
@@ -22,15 +35,17 @@ use serde_json::Value;
 use super::client::{http_client, AdminClient, CallError};
 use super::config::CarbonioConfig;
 use super::faults::codes;
-use super::rest::{CalendarImport, ContactsImport, RestTarget};
+use super::rest::{RestTarget, RestUpload};
 use super::soap::{all, attributes, first, text, text_of, SoapRequest};
 use crate::adapters::imap::destination::ImapDestination;
 use crate::adapters::imap::AuthMode;
+use crate::adapters::pim_text::{IcsWriter, VcfWriter};
 use crate::capability::{Capabilities, Capability};
 use crate::destination::{Change, Destination, ItemWriter, MailboxWriter};
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, Appointment, Contact, Cos, DistributionList, Domain, EmailAddress, Password, Secret,
+    Account, Appointment, Contact, Cos, Creation, DistributionList, Domain, EmailAddress, Password,
+    Secret,
 };
 use crate::source::MailboxReader;
 
@@ -92,6 +107,39 @@ impl Entry {
             })
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect()
+    }
+
+    /// The wanted attributes (name → values; no value means absent) whose
+    /// values differ from the read-back, compared as sets. Each comes back with
+    /// the pairs that set exactly its values: one `(name, value)` per value, or
+    /// `(name, "")`, which removes the attribute.
+    fn differing_values<'a>(
+        &self,
+        want: &'a BTreeMap<String, Vec<String>>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut pairs = Vec::new();
+        for (name, values) in want {
+            let wanted: Vec<&str> = values
+                .iter()
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+                .collect();
+            let mut have: Vec<&str> = self.values(name).iter().map(String::as_str).collect();
+            let mut sorted = wanted.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            have.sort_unstable();
+            have.dedup();
+            if sorted == have {
+                continue;
+            }
+            if wanted.is_empty() {
+                pairs.push((name.as_str(), ""));
+            } else {
+                pairs.extend(wanted.into_iter().map(|v| (name.as_str(), v)));
+            }
+        }
+        pairs
     }
 }
 
@@ -320,6 +368,76 @@ impl CarbonioDestination {
         Ok(want)
     }
 
+    /// The account whose primary address is `address`, remembered for
+    /// aliases; an error when `address` is another account's alias.
+    async fn existing_account(&self, address: &str) -> Result<Option<Entry>> {
+        let Some(have) = self.get_account(address).await? else {
+            return Ok(None);
+        };
+        if !have.is(address) {
+            return Err(Error::AlreadyExists {
+                what: format!(
+                    "{address} is already an alias of account {} (wanted for account {address})",
+                    have.name
+                ),
+            });
+        }
+        remember(&self.account_ids, address, &have.id);
+        Ok(Some(have))
+    }
+
+    /// An account Carbonio creates from the directory: found as is (its
+    /// attributes are the directory's, kept up to date by Carbonio's maps, not
+    /// by this tool), else asked for with `AutoProvAccountRequest`. The account
+    /// Carbonio names must be the wanted address: `zimbraAutoProvAccountNameMap`
+    /// decides its local part, and a different one would leave the mail phase
+    /// without a mailbox.
+    async fn ensure_auto_provisioned(&self, account: &Account) -> Result<Change> {
+        let address = account.address.as_str();
+        if self.existing_account(address).await?.is_some() {
+            return Ok(Change::Unchanged);
+        }
+        let domain = account.address.domain();
+        let req = SoapRequest::admin("AutoProvAccountRequest")
+            .selector("domain", "name", domain.as_str())
+            .selector("principal", "name", address);
+        let context = format!("auto-provisioning account {address}");
+        let response = match self.client.call(&req).await {
+            Ok(response) => response,
+            Err(CallError::Fault(f)) if f.is(codes::NO_SUCH_EXTERNAL_ENTRY) => {
+                return Err(Error::NotFound {
+                    what: format!(
+                        "{address} in the directory configured on domain {domain} (zimbraAutoProvLdapSearchFilter finds no entry; {context})"
+                    ),
+                })
+            }
+            // A server-side FAILURE here is the domain's settings (MANUAL
+            // missing, directory unreachable, bad map): retrying cannot help.
+            Err(CallError::Fault(f)) if f.is(codes::FAILURE) => {
+                return Err(Error::Rejected {
+                    item: format!("account {address}"),
+                    reason: format!(
+                        "Carbonio's auto-provisioning failed: {} (check the zimbraAutoProv* attributes of domain {domain})",
+                        f.reason
+                    ),
+                })
+            }
+            Err(e) => return Err(self.fail(e, &context)),
+        };
+        let created = Entry::parse(&response, "account", &context)?;
+        if !created.is(address) {
+            return Err(Error::Rejected {
+                item: format!("account {address}"),
+                reason: format!(
+                    "auto-provisioning created {} instead: the domain's zimbraAutoProvAccountNameMap gives another local part",
+                    created.name
+                ),
+            });
+        }
+        remember(&self.account_ids, address, &created.id);
+        Ok(Change::Created)
+    }
+
     async fn add_list_alias(&self, list: &Entry, alias: &EmailAddress) -> Result<()> {
         let context = format!("adding alias {alias} to distribution list {}", list.name);
         let req = SoapRequest::admin("AddDistributionListAliasRequest")
@@ -375,25 +493,40 @@ impl Destination for CarbonioDestination {
 
     async fn ensure_domain(&self, domain: &Domain) -> Result<Change> {
         let name = domain.name.as_str();
-        let want = pairs(&domain.attributes);
+        let want = domain.plain_attributes();
+        let secrets = domain
+            .secret_attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose()));
         match self
             .get("GetDomainRequest", "domain", name, codes::NO_SUCH_DOMAIN)
             .await?
         {
             None => {
+                let plain = want.iter().flat_map(|(k, values)| {
+                    values
+                        .iter()
+                        .filter(|v| !v.is_empty())
+                        .map(move |v| (k.as_str(), v.as_str()))
+                });
                 let req = SoapRequest::admin("CreateDomainRequest")
                     .element("name", name)
-                    .attrs(want.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    .attrs(plain)
+                    .attrs(secrets);
                 self.write(&req, &format!("creating domain {name}")).await?;
                 Ok(Change::Created)
             }
             Some(have) => {
-                let diff = have.differing(&want);
-                let written = !diff.is_empty();
+                let diff = have.differing_values(&want);
+                let unset_secrets: Vec<(&str, &str)> = secrets
+                    .filter(|(k, _)| have.values(k).iter().all(String::is_empty))
+                    .collect();
+                let written = !diff.is_empty() || !unset_secrets.is_empty();
                 if written {
                     let req = SoapRequest::admin("ModifyDomainRequest")
                         .element("id", &have.id)
-                        .attrs(diff);
+                        .attrs(diff)
+                        .attrs(unset_secrets);
                     self.write(&req, &format!("modifying domain {name}"))
                         .await?;
                 }
@@ -438,17 +571,11 @@ impl Destination for CarbonioDestination {
 
     async fn ensure_account(&self, account: &Account) -> Result<Change> {
         let address = account.address.as_str();
+        if account.creation == Creation::AutoProvisioning {
+            return self.ensure_auto_provisioned(account).await;
+        }
         let want = self.account_attributes(account).await?;
-        if let Some(have) = self.get_account(address).await? {
-            if !have.is(address) {
-                return Err(Error::AlreadyExists {
-                    what: format!(
-                        "{address} is already an alias of account {} (wanted for account {address})",
-                        have.name
-                    ),
-                });
-            }
-            remember(&self.account_ids, address, &have.id);
+        if let Some(have) = self.existing_account(address).await? {
             let diff = have.differing(&want);
             let written = !diff.is_empty();
             if written {
@@ -657,7 +784,7 @@ impl Destination for CarbonioDestination {
             "Calendar",
             "ics",
         )?;
-        Ok(Box::new(CalendarImport::new(target)))
+        Ok(Box::new(IcsWriter::new(RestUpload::new(target))))
     }
 
     async fn contacts(&self, account: &Account) -> Result<Box<dyn ItemWriter<Contact>>> {
@@ -669,6 +796,6 @@ impl Destination for CarbonioDestination {
             "Contacts",
             "vcf",
         )?;
-        Ok(Box::new(ContactsImport::new(target)))
+        Ok(Box::new(VcfWriter::new(RestUpload::new(target))))
     }
 }

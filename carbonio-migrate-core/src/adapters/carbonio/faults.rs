@@ -28,6 +28,8 @@ pub mod codes {
     pub const NO_SUCH_COS: &str = "account.NO_SUCH_COS";
     /// No such distribution list.
     pub const NO_SUCH_DISTRIBUTION_LIST: &str = "account.NO_SUCH_DISTRIBUTION_LIST";
+    /// `AutoProvAccountRequest`: the directory has no entry for the principal.
+    pub const NO_SUCH_EXTERNAL_ENTRY: &str = "account.NO_SUCH_EXTERNAL_ENTRY";
     /// Wrong credentials.
     pub const AUTH_FAILED: &str = "account.AUTH_FAILED";
     /// No token, or one the server does not know.

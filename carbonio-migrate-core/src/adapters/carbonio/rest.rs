@@ -4,14 +4,12 @@
 //! cookie (on the admin port the request runs with admin privileges, so the
 //! admin writes into any mailbox).
 //!
-//! Items are spooled to an unlinked temporary file while they are written and
-//! streamed to the server at `finish`, so a calendar of any size never sits
-//! whole in memory. A calendar is one `VCALENDAR`: `VERSION`, `PRODID`, each
-//! distinct `VTIMEZONE` once (kept in memory: few and small), then every
-//! appointment's components; contacts are the vCards one after the other. An
-//! account without items gets no request.
+//! The text is made by the writers the bundle uses too
+//! (`adapters::pim_text`); `RestUpload` is their sink here: the body is
+//! spooled to an unlinked temporary file while it is written and streamed to
+//! the server at `finish`, so a calendar of any size never sits whole in
+//! memory. An account without items gets no request.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -20,26 +18,11 @@ use bytes::Bytes;
 use futures::StreamExt;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 
-use super::client::{http_error, AdminClient};
-use crate::destination::ItemWriter;
+use super::client::{http_error, send_error, AdminClient};
+use crate::adapters::pim_text::TextSink;
 use crate::error::{Error, Result};
-use crate::model::{Appointment, Contact};
-
-const CALENDAR_HEADER: &str =
-    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//carbonio-migrate//EN\r\n";
-const CALENDAR_FOOTER: &str = "END:VCALENDAR\r\n";
 /// Prefix of spool file names, so an operator can tell what they are.
 const SPOOL_PREFIX: &str = "carbonio-migrate-rest-";
-
-/// `text` with every line ended by CRLF (iCalendar and vCard line ends).
-fn crlf_lines(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for line in text.lines() {
-        out.push_str(line);
-        out.push_str("\r\n");
-    }
-    out
-}
 
 /// Where one REST import goes and how it is authorised.
 #[derive(Clone)]
@@ -112,10 +95,7 @@ impl RestTarget {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| Error::Network {
-                    context: context.clone(),
-                    source: Some(Box::new(e.without_url())),
-                })?;
+                .map_err(|e| send_error(context.clone(), e))?;
             let status = response.status();
             if status.is_success() {
                 return Ok(());
@@ -222,74 +202,17 @@ impl Drop for Spool {
     }
 }
 
-/// Imports one account's appointments as one `VCALENDAR` at `finish`.
-pub struct CalendarImport {
-    target: RestTarget,
-    spool: Option<Spool>,
-    timezones: Vec<String>,
-    seen_timezones: HashSet<String>,
-}
-
-impl CalendarImport {
-    /// An import into `target` (a `Calendar?fmt=ics` target).
-    pub fn new(target: RestTarget) -> Self {
-        CalendarImport {
-            target,
-            spool: None,
-            timezones: Vec::new(),
-            seen_timezones: HashSet::new(),
-        }
-    }
-}
-
-#[async_trait]
-impl ItemWriter<Appointment> for CalendarImport {
-    async fn write(&mut self, items: Vec<Appointment>) -> Result<()> {
-        for appointment in items {
-            for timezone in &appointment.timezones {
-                let timezone = crlf_lines(timezone);
-                if self.seen_timezones.insert(timezone.clone()) {
-                    self.timezones.push(timezone);
-                }
-            }
-            let spool = match &mut self.spool {
-                Some(spool) => spool,
-                empty => empty.insert(Spool::create().await?),
-            };
-            spool.write(&crlf_lines(&appointment.components)).await?;
-        }
-        Ok(())
-    }
-
-    async fn finish(self: Box<Self>) -> Result<()> {
-        let CalendarImport {
-            target,
-            spool,
-            timezones,
-            ..
-        } = *self;
-        let Some(mut spool) = spool else {
-            return Ok(());
-        };
-        spool.flush().await?;
-        let mut prefix = String::from(CALENDAR_HEADER);
-        for timezone in &timezones {
-            prefix.push_str(timezone);
-        }
-        target.post(&prefix, &spool, CALENDAR_FOOTER).await
-    }
-}
-
-/// Imports one account's contacts as concatenated vCards at `finish`.
-pub struct ContactsImport {
+/// The [`TextSink`] of a REST import: the body spooled, then posted with its
+/// prefix and suffix to the target at `complete`.
+pub(crate) struct RestUpload {
     target: RestTarget,
     spool: Option<Spool>,
 }
 
-impl ContactsImport {
-    /// An import into `target` (a `Contacts?fmt=vcf` target).
-    pub fn new(target: RestTarget) -> Self {
-        ContactsImport {
+impl RestUpload {
+    /// An upload to `target` (a `Calendar?fmt=ics` or `Contacts?fmt=vcf` target).
+    pub(crate) fn new(target: RestTarget) -> Self {
+        RestUpload {
             target,
             spool: None,
         }
@@ -297,34 +220,21 @@ impl ContactsImport {
 }
 
 #[async_trait]
-impl ItemWriter<Contact> for ContactsImport {
-    async fn write(&mut self, items: Vec<Contact>) -> Result<()> {
-        for contact in items {
-            let spool = match &mut self.spool {
-                Some(spool) => spool,
-                empty => empty.insert(Spool::create().await?),
-            };
-            spool.write(&crlf_lines(&contact.vcard)).await?;
-        }
-        Ok(())
+impl TextSink for RestUpload {
+    async fn append(&mut self, text: &str) -> Result<()> {
+        let spool = match &mut self.spool {
+            Some(spool) => spool,
+            empty => empty.insert(Spool::create().await?),
+        };
+        spool.write(text).await
     }
 
-    async fn finish(self: Box<Self>) -> Result<()> {
-        let ContactsImport { target, spool } = *self;
-        let Some(mut spool) = spool else {
+    async fn complete(self: Box<Self>, prefix: &str, suffix: &str, written: bool) -> Result<()> {
+        let RestUpload { target, spool } = *self;
+        let Some(mut spool) = spool.filter(|_| written) else {
             return Ok(());
         };
         spool.flush().await?;
-        target.post("", &spool, "").await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_end_with_crlf() {
-        assert_eq!(crlf_lines("A\nB\r\nC"), "A\r\nB\r\nC\r\n");
+        target.post(prefix, &spool, suffix).await
     }
 }

@@ -82,10 +82,9 @@ impl Iterator for DomainRows {
                     return Some(match DomainName::parse(&row.name) {
                         Ok(name) => {
                             self.seen.insert(name.clone());
-                            Ok(Domain {
-                                name,
-                                attributes: row.attributes,
-                            })
+                            let mut domain = Domain::new(name);
+                            domain.attributes = row.attributes;
+                            Ok(domain)
                         }
                         Err(e) => Err(Error::input(
                             &self.listed_file,

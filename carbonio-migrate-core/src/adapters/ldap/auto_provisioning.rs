@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde::Deserialize;
+
 use crate::model::DomainName;
 
 use super::config::LdapConfig;
@@ -17,15 +19,21 @@ use super::profile::{
     AttributeMap, Profile, ACCOUNT_CONTROL, ADDRESS, ALIASES, DESCRIPTION, SOURCE_USER,
 };
 
-/// `zimbraAutoProvMode`: when Carbonio creates the accounts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `zimbraAutoProvMode`: when Carbonio creates the accounts. In configuration
+/// files written as the attribute's values (`"EAGER"`, ...) or in lowercase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum AutoProvMode {
     /// A background poller searches the directory and creates every account
     /// the filter selects (needs the server-level polling settings too).
+    #[serde(alias = "eager")]
     Eager,
     /// An account is created at its first successful external login.
+    #[serde(alias = "lazy")]
     Lazy,
-    /// The admin searches and picks the accounts to create.
+    /// The admin (here: the tool, one `AutoProvAccountRequest` per account)
+    /// picks the accounts to create.
+    #[serde(alias = "manual")]
     Manual,
 }
 
@@ -47,25 +55,38 @@ pub const SECRET_ATTRIBUTES: [&str; 2] = [
     "zimbraAuthLdapSearchBindPassword",
 ];
 
+/// The attributes of [`domain_attributes`] that are multi-valued in Carbonio's
+/// schema; the others hold one value.
+pub const MULTI_VALUED_ATTRIBUTES: [&str; 3] = [
+    "zimbraAutoProvMode",
+    "zimbraAutoProvAuthMech",
+    "zimbraAutoProvAttrMap",
+];
+
 /// The variable [`prov_commands`] uses for the bind password when the
 /// configuration has no `password_env`.
 pub const DEFAULT_PASSWORD_VARIABLE: &str = "LDAP_BIND_PASSWORD";
 
 /// The domain attributes (name → values, multi-valued ones with several) that
-/// configure auto-provisioning in `mode` and external authentication against
-/// the directory of `config`, without the bind password.
+/// configure auto-provisioning in `modes` (in the order given) and external
+/// authentication against the directory of `config`, without the bind password.
 ///
 /// - The LDAP URL, StartTLS flag, bind DN and search base are the source's.
-/// - The search filter is the source's user filter; for `LAZY`/`MANUAL` and
-///   for authentication it is narrowed to the login with `%n` (the address
-///   typed at login) matched against the address attributes.
+/// - The search filter is the source's user filter when `EAGER` is the only
+///   mode; otherwise, and for authentication, it is narrowed to the login with
+///   `%n` (the address typed at login, or given to `AutoProvAccountRequest`)
+///   matched against the address attributes. The `EAGER` poller fills `%n`
+///   with `*`, so the narrowed filter serves it too.
 /// - `zimbraAutoProvAccountNameMap` is the attribute giving the account name:
 ///   the mapped `source_user` (`sAMAccountName` for AD), else `uid`.
 /// - `zimbraAutoProvAttrMap` maps names, password hashes (OpenLDAP: users keep
 ///   their password) and extra attributes of the attribute map; aliases and
 ///   Active Directory flags are not mappable this way.
 /// - `zimbraAuthMech` is `ad` for the AD profile, `ldap` otherwise.
-pub fn domain_attributes(config: &LdapConfig, mode: AutoProvMode) -> BTreeMap<String, Vec<String>> {
+pub fn domain_attributes(
+    config: &LdapConfig,
+    modes: &[AutoProvMode],
+) -> BTreeMap<String, Vec<String>> {
     // A map the source would refuse still gives the profile's defaults here.
     let map = AttributeMap::new(config.profile, &config.attribute_map)
         .or_else(|_| AttributeMap::new(config.profile, &BTreeMap::new()));
@@ -80,8 +101,11 @@ pub fn domain_attributes(config: &LdapConfig, mode: AutoProvMode) -> BTreeMap<St
     };
     let starttls = if config.starttls { "TRUE" } else { "FALSE" };
 
-    set("zimbraAutoProvMode", vec![mode.value().into()]);
-    if mode == AutoProvMode::Lazy {
+    set(
+        "zimbraAutoProvMode",
+        modes.iter().map(|m| m.value().to_string()).collect(),
+    );
+    if modes.contains(&AutoProvMode::Lazy) {
         set("zimbraAutoProvAuthMech", vec!["LDAP".into()]);
     }
     set("zimbraAutoProvLdapURL", vec![config.url.clone()]);
@@ -91,9 +115,10 @@ pub fn domain_attributes(config: &LdapConfig, mode: AutoProvMode) -> BTreeMap<St
         vec![config.bind_dn.clone()],
     );
     set("zimbraAutoProvLdapSearchBase", vec![config.base_dn.clone()]);
-    let search_filter = match mode {
-        AutoProvMode::Eager => user_filter.to_string(),
-        AutoProvMode::Lazy | AutoProvMode::Manual => login_filter.clone(),
+    let search_filter = if modes == [AutoProvMode::Eager] {
+        user_filter.to_string()
+    } else {
+        login_filter.clone()
     };
     set("zimbraAutoProvLdapSearchFilter", vec![search_filter]);
     let name_attribute = map
@@ -244,7 +269,7 @@ mod tests {
 
     #[test]
     fn ad_eager_attributes() {
-        let attrs = domain_attributes(&ad(), AutoProvMode::Eager);
+        let attrs = domain_attributes(&ad(), &[AutoProvMode::Eager]);
         let one = |k: &str| attrs[k].join("|");
         assert_eq!(one("zimbraAutoProvMode"), "EAGER");
         assert!(!attrs.contains_key("zimbraAutoProvAuthMech"));
@@ -298,7 +323,8 @@ mod tests {
             "zimbraPrefPasswordRecoveryAddress".into(),
             "otherMailbox".into(),
         );
-        let attrs = domain_attributes(&c, AutoProvMode::Lazy);
+        let attrs = domain_attributes(&c, &[AutoProvMode::Lazy, AutoProvMode::Manual]);
+        assert_eq!(attrs["zimbraAutoProvMode"], ["LAZY", "MANUAL"]);
         assert_eq!(attrs["zimbraAutoProvAuthMech"], ["LDAP"]);
         assert_eq!(
             attrs["zimbraAutoProvLdapSearchFilter"],
@@ -322,7 +348,7 @@ mod tests {
     #[test]
     fn commands_quote_values_and_never_hold_the_password() {
         let config = ad();
-        let attrs = domain_attributes(&config, AutoProvMode::Eager);
+        let attrs = domain_attributes(&config, &[AutoProvMode::Eager]);
         let domain = DomainName::parse("corp.example.org").unwrap();
         let text = prov_commands(&domain, &attrs, &config);
         assert!(text.contains(

@@ -5,7 +5,24 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::auto_provisioning::AutoProvMode;
 use super::profile::Profile;
+
+/// How the accounts read from the directory come to exist in Carbonio.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountsMode {
+    /// The tool creates each account with its attributes and password hash.
+    #[default]
+    Create,
+    /// Carbonio creates them from the directory (procedure 3's alternative):
+    /// each domain carries the `zimbraAutoProv*` and `zimbraAuthLdap*`
+    /// attributes (with the bind password, as secrets), and with `MANUAL`
+    /// among `auto_provisioning_modes` the tool asks for each account with
+    /// `AutoProvAccountRequest`. Without `MANUAL` no account is listed:
+    /// Carbonio creates them itself (`EAGER` poller, `LAZY` first login).
+    AutoProvisioning,
+}
 
 /// What to do with an account the directory marks disabled (Active Directory
 /// `userAccountControl` bit 0x2).
@@ -83,6 +100,18 @@ pub struct LdapConfig {
     /// Seconds to wait for the connection and for each answer of the server.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// `create` (default) or `auto-provisioning`.
+    #[serde(default)]
+    pub accounts: AccountsMode,
+    /// The domain's `zimbraAutoProvMode` values with `accounts =
+    /// "auto-provisioning"`: `MANUAL` (default) lets the tool create each
+    /// account now; add `EAGER` or `LAZY` for accounts added to the directory later.
+    #[serde(default = "default_auto_provisioning_modes")]
+    pub auto_provisioning_modes: Vec<AutoProvMode>,
+}
+
+fn default_auto_provisioning_modes() -> Vec<AutoProvMode> {
+    vec![AutoProvMode::Manual]
 }
 
 fn default_page_size() -> u32 {
@@ -118,6 +147,8 @@ impl LdapConfig {
             page_size: default_page_size(),
             domains: None,
             timeout_secs: default_timeout_secs(),
+            accounts: AccountsMode::default(),
+            auto_provisioning_modes: default_auto_provisioning_modes(),
         }
     }
 
@@ -164,6 +195,30 @@ mod tests {
         assert_eq!(config.page_size, 1000);
         assert_eq!(config.attribute_map["source_user"], "uid");
         assert!(!config.starttls);
+        assert_eq!(config.accounts, AccountsMode::Create);
+    }
+
+    #[test]
+    fn reads_the_auto_provisioning_keys() {
+        let config: LdapConfig = toml::from_str(
+            "url = \"ldap://x\"\nbind_dn = \"a\"\nbase_dn = \"b\"\nprofile = \"openldap\"\n\
+             accounts = \"auto-provisioning\"\nauto_provisioning_modes = [\"MANUAL\", \"lazy\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.accounts, AccountsMode::AutoProvisioning);
+        assert_eq!(
+            config.auto_provisioning_modes,
+            [AutoProvMode::Manual, AutoProvMode::Lazy]
+        );
+        let err = toml::from_str::<LdapConfig>(
+            "url = \"ldap://x\"\nbind_dn = \"a\"\nbase_dn = \"b\"\nprofile = \"ad\"\naccounts = \"import\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("unknown variant `import`, expected `create` or `auto-provisioning`"),
+            "{err}"
+        );
     }
 
     #[test]

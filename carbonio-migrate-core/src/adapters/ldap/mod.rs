@@ -7,7 +7,9 @@ mod entries;
 mod profile;
 mod source;
 
-pub use auto_provisioning::{domain_attributes, prov_commands, AutoProvMode};
-pub use config::{DisabledAccounts, LdapConfig};
+pub use auto_provisioning::{
+    domain_attributes, prov_commands, AutoProvMode, MULTI_VALUED_ATTRIBUTES,
+};
+pub use config::{AccountsMode, DisabledAccounts, LdapConfig};
 pub use profile::Profile;
 pub use source::LdapSource;

@@ -8,10 +8,13 @@ use futures::StreamExt;
 
 use crate::capability::{Capabilities, Capability};
 use crate::error::{Error, Result};
-use crate::model::{Account, DistributionList, Domain, DomainName, EmailAddress, Secret};
+use crate::model::{Account, Creation, DistributionList, Domain, DomainName, EmailAddress, Secret};
 use crate::source::{ResultStream, Source};
 
-use super::config::LdapConfig;
+use super::auto_provisioning::{
+    domain_attributes, AutoProvMode, MULTI_VALUED_ATTRIBUTES, SECRET_ATTRIBUTES,
+};
+use super::config::{AccountsMode, LdapConfig};
 use super::connection::Connection;
 use super::entries::{
     account_from_entry, address_of, entry_error, list_from_entry, member_dn, normalize_dn,
@@ -68,6 +71,13 @@ impl LdapSource {
                 )))
             }
         }
+        if config.accounts == AccountsMode::AutoProvisioning
+            && config.auto_provisioning_modes.is_empty()
+        {
+            return Err(Error::config(
+                "[provisioning] auto_provisioning_modes must name at least one of MANUAL, EAGER, LAZY",
+            ));
+        }
         if config.page_size == 0 {
             return Err(Error::config("[provisioning] page_size must be at least 1"));
         }
@@ -121,6 +131,64 @@ impl LdapSource {
             map: &self.map,
             disabled: self.config.disabled_accounts,
         }
+    }
+
+    fn auto_provisioning(&self) -> bool {
+        self.config.accounts == AccountsMode::AutoProvisioning
+    }
+
+    /// The domain `name` as the destination should have it: with `accounts =
+    /// "auto-provisioning"`, carrying the auto-provisioning and external
+    /// authentication attributes and, as secrets, the bind password for both.
+    fn domain(&self, name: DomainName) -> Domain {
+        let mut domain = Domain::new(name);
+        if !self.auto_provisioning() {
+            return domain;
+        }
+        let modes = &self.config.auto_provisioning_modes;
+        for (attribute, values) in domain_attributes(&self.config, modes) {
+            if MULTI_VALUED_ATTRIBUTES.contains(&attribute.as_str()) {
+                domain.multi_attributes.insert(attribute, values);
+            } else if let Some(value) = values.into_iter().next() {
+                domain.attributes.insert(attribute, value);
+            }
+        }
+        for attribute in SECRET_ATTRIBUTES {
+            domain
+                .secret_attributes
+                .insert(attribute.to_string(), self.password.clone());
+        }
+        domain
+    }
+
+    /// The entries the user filter selects, with the mapped attributes.
+    async fn user_entries(
+        &self,
+        conn: &Connection,
+    ) -> Result<futures::stream::BoxStream<'static, Result<LdapEntry>>> {
+        conn.paged_search(
+            &self.config.base_dn,
+            self.config.user_filter(),
+            self.map.all_sources(),
+            self.config.page_size,
+        )
+        .await
+    }
+
+    /// Every account of the directory, whatever `accounts` says.
+    async fn directory_accounts(&self) -> Result<ResultStream<'_, Account>> {
+        let conn = self.connect().await?;
+        let entries = self.user_entries(&conn).await?;
+        let mut seen: HashMap<EmailAddress, String> = HashMap::new();
+        Ok(entries
+            .filter_map(move |item| {
+                let out = match item {
+                    Err(e) => Some(Err(e)),
+                    Ok(entry) => self.account(&entry, &mut seen),
+                };
+                futures::future::ready(out)
+            })
+            .boxed())
     }
 
     /// The attributes read for accounts and lists, with the members' too.
@@ -187,14 +255,7 @@ impl LdapSource {
     /// the members of lists.
     async fn directory_index(&self, conn: &Connection) -> Result<DirectoryIndex> {
         let mut people = HashMap::new();
-        let mut entries = conn
-            .paged_search(
-                &self.config.base_dn,
-                self.config.user_filter(),
-                self.map.all_sources(),
-                self.config.page_size,
-            )
-            .await?;
+        let mut entries = self.user_entries(conn).await?;
         let rules = self.rules();
         while let Some(entry) = entries.next().await {
             let entry = entry?;
@@ -345,7 +406,7 @@ impl Source for LdapSource {
     async fn domains(&self) -> Result<ResultStream<'_, Domain>> {
         if let Some(kept) = &self.domains {
             let domains: Vec<Result<Domain>> =
-                kept.iter().cloned().map(|d| Ok(Domain::new(d))).collect();
+                kept.iter().cloned().map(|d| Ok(self.domain(d))).collect();
             return Ok(futures::stream::iter(domains).boxed());
         }
         let mut found: Vec<DomainName> = Vec::new();
@@ -355,7 +416,7 @@ impl Source for LdapSource {
                 found.push(domain);
             }
         };
-        let mut accounts = self.accounts().await?;
+        let mut accounts = self.directory_accounts().await?;
         while let Some(account) = accounts.next().await {
             // A bad entry is reported by `accounts`; a failed search is not.
             let account = match account {
@@ -381,28 +442,34 @@ impl Source for LdapSource {
                 list.aliases.iter().for_each(&mut note);
             }
         }
-        let domains: Vec<Result<Domain>> = found.into_iter().map(|d| Ok(Domain::new(d))).collect();
+        let domains: Vec<Result<Domain>> = found.into_iter().map(|d| Ok(self.domain(d))).collect();
         Ok(futures::stream::iter(domains).boxed())
     }
 
+    /// With `accounts = "auto-provisioning"`, every account is marked
+    /// [`Creation::AutoProvisioning`] when `MANUAL` is among the modes, and
+    /// none is listed otherwise (Carbonio creates them on its own schedule).
     async fn accounts(&self) -> Result<ResultStream<'_, Account>> {
-        let conn = self.connect().await?;
-        let entries = conn
-            .paged_search(
-                &self.config.base_dn,
-                self.config.user_filter(),
-                self.map.all_sources(),
-                self.config.page_size,
-            )
-            .await?;
-        let mut seen: HashMap<EmailAddress, String> = HashMap::new();
-        Ok(entries
-            .filter_map(move |item| {
-                let out = match item {
-                    Err(e) => Some(Err(e)),
-                    Ok(entry) => self.account(&entry, &mut seen),
-                };
-                futures::future::ready(out)
+        if !self.auto_provisioning() {
+            return self.directory_accounts().await;
+        }
+        if !self
+            .config
+            .auto_provisioning_modes
+            .contains(&AutoProvMode::Manual)
+        {
+            tracing::info!(
+                "auto_provisioning_modes without MANUAL: Carbonio creates the accounts itself, none is listed"
+            );
+            return Ok(futures::stream::empty().boxed());
+        }
+        let accounts = self.directory_accounts().await?;
+        Ok(accounts
+            .map(|account| {
+                account.map(|mut account| {
+                    account.creation = Creation::AutoProvisioning;
+                    account
+                })
             })
             .boxed())
     }

@@ -23,15 +23,27 @@ fn push_attributes<'a>(line: &mut String, pairs: impl IntoIterator<Item = (&'a s
     }
 }
 
-/// `cd <name> [attr value]...`, attributes sorted by name.
+/// `cd <name> [attr value]...`: attributes sorted by name, a multi-valued
+/// one repeating its name once per value (which `prov` gathers into exactly
+/// those values), then the secret attributes (bind passwords) by name.
+///
+/// Secret values are written like account passwords: the file is the one
+/// place that must hold them, and callers keep it private (mode 0600).
 pub fn domain(domain: &Domain) -> Vec<String> {
     let mut line = format!("cd {}", quote(domain.name.as_str()));
+    let plain = domain.plain_attributes();
+    push_attributes(
+        &mut line,
+        plain
+            .iter()
+            .flat_map(|(k, values)| values.iter().map(move |v| (k.as_str(), v.as_str()))),
+    );
     push_attributes(
         &mut line,
         domain
-            .attributes
+            .secret_attributes
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
+            .map(|(k, v)| (k.as_str(), v.expose())),
     );
     vec![line]
 }
@@ -181,6 +193,26 @@ mod tests {
         c.attributes
             .insert("zimbraMailQuota".into(), "5368709120".into());
         assert_eq!(cos(&c), ["cc 'Staff Plus' zimbraMailQuota 5368709120"]);
+    }
+
+    #[test]
+    fn domain_line_repeats_multi_valued_attributes_and_ends_with_secrets() {
+        let mut d = Domain::new(DomainName::parse("corp.example.org").unwrap());
+        d.attributes.insert("zimbraAuthMech".into(), "ad".into());
+        d.multi_attributes.insert(
+            "zimbraAutoProvAttrMap".into(),
+            vec!["givenName=givenName".into(), "sn=sn".into()],
+        );
+        d.secret_attributes.insert(
+            "zimbraAutoProvLdapAdminBindPassword".into(),
+            Secret::new("s3cret pw"),
+        );
+        let lines = domain(&d);
+        assert_eq!(
+            lines,
+            ["cd corp.example.org zimbraAuthMech ad zimbraAutoProvAttrMap givenName=givenName zimbraAutoProvAttrMap sn=sn zimbraAutoProvLdapAdminBindPassword 's3cret pw'"]
+        );
+        assert_eq!(parse_line(&lines[0])[9], "s3cret pw");
     }
 
     #[test]

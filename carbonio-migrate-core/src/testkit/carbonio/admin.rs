@@ -22,7 +22,7 @@ pub(crate) struct Fault {
     pub(crate) reason: String,
 }
 
-fn fault(code: &str, reason: impl Into<String>) -> Fault {
+pub(crate) fn fault(code: &str, reason: impl Into<String>) -> Fault {
     Fault {
         code: code.to_string(),
         reason: reason.into(),
@@ -37,7 +37,7 @@ const MAIL_NS: &str = "urn:zimbraMail";
 /// Whether a request changes something (counted in `write_calls`).
 pub(crate) fn is_write(name: &str) -> bool {
     [
-        "Create", "Modify", "Add", "Set", "Remove", "Delete", "Rename",
+        "Create", "Modify", "Add", "Set", "Remove", "Delete", "Rename", "AutoProv",
     ]
     .iter()
     .any(|p| name.starts_with(p))
@@ -85,7 +85,7 @@ fn required(request: &Value, key: &str) -> Result<String, Fault> {
 }
 
 /// The `(by, value)` of a selector element.
-fn selector(request: &Value, key: &str) -> Result<(String, String), Fault> {
+pub(crate) fn selector(request: &Value, key: &str) -> Result<(String, String), Fault> {
     let node = request.get(key).ok_or_else(|| {
         fault(
             "service.INVALID_REQUEST",
@@ -238,6 +238,11 @@ impl Inner {
             "AddDistributionListMemberRequest" => self.add_members(request),
             "AddDistributionListAliasRequest" => self.add_list_alias(request),
             "FolderActionRequest" => self.folder_action(request, context),
+            // Answered by the server loop: it needs the directory (auto_prov.rs).
+            "AutoProvAccountRequest" => Err(fault(
+                "service.FAILURE",
+                "system failure: AutoProvAccountRequest must go through the server loop",
+            )),
             other => Err(fault(
                 "service.UNKNOWN_DOCUMENT",
                 format!("unknown document: {other}"),
@@ -445,7 +450,7 @@ impl Inner {
         Some(PasswordRecord::Hash(v))
     }
 
-    fn create_account(&mut self, request: &Value) -> Answer {
+    pub(crate) fn create_account(&mut self, request: &Value) -> Answer {
         let name = required(request, "name")?.to_ascii_lowercase();
         let mut pairs = attr_pairs(request)?;
         self.need_domain(&name)?;

@@ -4,9 +4,11 @@
 //! in `docs/design/0004-carbonio-admin-soap.md`.
 
 mod admin;
+mod auto_prov;
 mod envelope;
 mod rest;
 pub mod state;
+mod tls;
 pub mod xml;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,7 +42,8 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
 /// The biggest request body accepted (REST imports of big calendars).
 const MAX_BODY: usize = 512 << 20;
 
-/// A Carbonio Admin SOAP / REST emulator on `127.0.0.1` (plain HTTP).
+/// A Carbonio Admin SOAP / REST emulator on `127.0.0.1` (plain HTTP, or HTTPS
+/// with a private CA from [`start_https`](CarbonioEmulator::start_https)).
 ///
 /// Contract:
 /// - `POST /service/admin/soap` (and `/service/admin/soap/<Name>`) answers the
@@ -53,6 +56,10 @@ const MAX_BODY: usize = 512 << 20;
 ///   stale by [`expire_tokens`](Self::expire_tokens) gets `service.AUTH_EXPIRED`.
 /// - Faults are answered with HTTP 422 in the reference's JSON shape (SOAP
 ///   Fault in XML), or 500 after [`answer_faults_with_500`](Self::answer_faults_with_500).
+/// - `AutoProvAccountRequest` creates the account from the LDAP directory the
+///   domain's `zimbraAutoProv*` attributes name, really searching it (see
+///   `auto_prov.rs`); `service.FAILURE` when `MANUAL` is not among the
+///   domain's `zimbraAutoProvMode`.
 /// - `POST /service/home/<account>/<folder>?fmt=ics|vcf|csv|tgz` stores the
 ///   body for the account; 401 without a valid `ZM_ADMIN_AUTH_TOKEN` cookie,
 ///   404 for an unknown account.
@@ -60,6 +67,8 @@ const MAX_BODY: usize = 512 << 20;
 pub struct CarbonioEmulator {
     shared: Shared,
     port: u16,
+    /// Set when serving HTTPS; deleted when the emulator is dropped.
+    certificates: Option<tls::TestCertificates>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -74,11 +83,30 @@ impl std::fmt::Debug for CarbonioEmulator {
 
 impl CarbonioEmulator {
     /// Starts an emulator on a free port of 127.0.0.1, in a thread of its own
-    /// (so it outlives any test runtime), with an empty directory.
+    /// (so it outlives any test runtime), with an empty directory, serving
+    /// plain HTTP.
     ///
     /// # Errors
     /// [`Error::Io`] when no port can be bound or the thread cannot start.
     pub fn start() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// As [`start`](Self::start), serving HTTPS with a certificate for
+    /// `127.0.0.1` and `localhost` signed by a private CA made for this
+    /// emulator ([`ca_file`](Self::ca_file); `scripts/test-ca.sh`, so
+    /// `openssl` must be installed). A client that does not trust the CA gets
+    /// a failed handshake; the emulator goes on serving.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start), and [`Error::Config`] when the certificates
+    /// cannot be made or loaded.
+    pub fn start_https() -> Result<Self> {
+        Self::start_with(Some(tls::TestCertificates::make()?))
+    }
+
+    fn start_with(certificates: Option<tls::TestCertificates>) -> Result<Self> {
+        let acceptor = certificates.as_ref().map(|c| c.acceptor()).transpose()?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")
             .map_err(|e| Error::io("binding 127.0.0.1:0 for the carbonio emulator", e))?;
         listener
@@ -110,30 +138,57 @@ impl CarbonioEmulator {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    let _ = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
+                    let stopped = async {
+                        let _ = stopped.await;
+                    };
+                    let _ = match acceptor {
+                        None => {
+                            axum::serve(listener, router)
+                                .with_graceful_shutdown(stopped)
+                                .await
+                        }
+                        Some(acceptor) => {
+                            let listener = tls::TlsListener {
+                                tcp: listener,
+                                acceptor,
+                            };
+                            axum::serve(listener, router)
+                                .with_graceful_shutdown(stopped)
+                                .await
+                        }
+                    };
                 });
             })
             .map_err(|e| Error::io("starting the carbonio emulator's thread", e))?;
         Ok(CarbonioEmulator {
             shared,
             port,
+            certificates,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:<port>/service/admin/soap`.
+    /// `http://127.0.0.1:<port>/service/admin/soap` (`https://` from
+    /// [`start_https`](Self::start_https)).
     pub fn admin_url(&self) -> String {
-        format!("http://127.0.0.1:{}/service/admin/soap", self.port)
+        format!("{}/service/admin/soap", self.rest_base())
     }
 
-    /// `http://127.0.0.1:<port>`, the base of `/service/home/...`.
+    /// `http://127.0.0.1:<port>` (or `https://`), the base of `/service/home/...`.
     pub fn rest_base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.certificates.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA certificate (PEM) that signed the emulator's certificate, when
+    /// it serves HTTPS.
+    pub fn ca_file(&self) -> Option<std::path::PathBuf> {
+        self.certificates.as_ref().map(|c| c.ca_file())
     }
 
     /// The preconfigured global admin.
@@ -216,6 +271,19 @@ fn reply(status: StatusCode, (body, content_type): (String, &'static str)) -> Re
     (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// What the synchronous part of a SOAP call leaves to do.
+enum Prepared {
+    /// The answer is ready.
+    Done(Response),
+    /// An `AutoProvAccountRequest` whose directory search is still to run,
+    /// outside the state lock.
+    AutoProv {
+        lookup: auto_prov::AutoProvLookup,
+        form: envelope::Form,
+        fault_status: StatusCode,
+    },
+}
+
 async fn soap(
     State(shared): State<Shared>,
     _uri: Uri,
@@ -223,14 +291,39 @@ async fn soap(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = lock(&shared);
+    match prepare(&shared, &headers, &body) {
+        Prepared::Done(response) => response,
+        Prepared::AutoProv {
+            lookup,
+            form,
+            fault_status,
+        } => {
+            let answer = match auto_prov::search(&lookup).await {
+                Err(fault) => Err(fault),
+                Ok(entry) => lock(&shared).auto_prov_create(&lookup, &entry),
+            };
+            match answer {
+                Ok(response) => reply(
+                    StatusCode::OK,
+                    envelope::answer(form, "AutoProvAccountResponse", &response),
+                ),
+                Err(fault) => reply(fault_status, envelope::fault(form, &fault)),
+            }
+        }
+    }
+}
+
+/// Parses, authenticates and answers a call under the state lock; only an
+/// `AutoProvAccountRequest` that passed its checks is left for later.
+fn prepare(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Prepared {
+    let mut inner = lock(shared);
     let fault_status =
         StatusCode::from_u16(inner.fault_status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-    let envelope = match envelope::parse(&body) {
+    let envelope = match envelope::parse(body) {
         Ok(e) => e,
         Err((form, fault)) => {
             inner.state.requests.push("(unparsable)".into());
-            return reply(fault_status, envelope::fault(form, &fault));
+            return Prepared::Done(reply(fault_status, envelope::fault(form, &fault)));
         }
     };
     inner.state.requests.push(envelope.name.clone());
@@ -251,13 +344,27 @@ async fn soap(
                     .map(String::from),
                 _ => None,
             })
-            .or_else(|| cookie_token(&headers));
+            .or_else(|| cookie_token(headers));
         if let Err(fault) = inner.check_token(token.as_deref()) {
-            return reply(fault_status, envelope::fault(envelope.form, &fault));
+            return Prepared::Done(reply(fault_status, envelope::fault(envelope.form, &fault)));
         }
         if admin::is_write(&envelope.name) {
             inner.state.write_calls += 1;
         }
+    }
+    let in_admin_ns =
+        envelope.request.get("_jsns").and_then(|v| v.as_str()) == Some("urn:zimbraAdmin");
+    if envelope.name == "AutoProvAccountRequest" && in_admin_ns {
+        return match inner.auto_prov_lookup(&envelope.request) {
+            Ok(lookup) => Prepared::AutoProv {
+                lookup,
+                form: envelope.form,
+                fault_status,
+            },
+            Err(fault) => {
+                Prepared::Done(reply(fault_status, envelope::fault(envelope.form, &fault)))
+            }
+        };
     }
     let response_name = format!(
         "{}Response",
@@ -266,11 +373,13 @@ async fn soap(
             .strip_suffix("Request")
             .unwrap_or(&envelope.name)
     );
-    match inner.handle(&envelope.name, &envelope.request, &envelope.context) {
-        Ok(response) => reply(
-            StatusCode::OK,
-            envelope::answer(envelope.form, &response_name, &response),
-        ),
-        Err(fault) => reply(fault_status, envelope::fault(envelope.form, &fault)),
-    }
+    Prepared::Done(
+        match inner.handle(&envelope.name, &envelope.request, &envelope.context) {
+            Ok(response) => reply(
+                StatusCode::OK,
+                envelope::answer(envelope.form, &response_name, &response),
+            ),
+            Err(fault) => reply(fault_status, envelope::fault(envelope.form, &fault)),
+        },
+    )
 }
