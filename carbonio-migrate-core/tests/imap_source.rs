@@ -805,7 +805,7 @@ async fn a_twenty_megabyte_body_is_spooled_not_held_in_memory() {
         "spooled read peaked {spooled_peak} KiB above the baseline"
     );
     assert!(
-        memory_peak > 20 * 1024,
+        memory_peak > 15 * 1024,
         "the in-memory read should hold the body ({memory_peak} KiB): is the sampler working?"
     );
 }

@@ -5,8 +5,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::error::{Error, Result};
+use crate::testkit::server_script::{run_script, script_path};
 use crate::testkit::unique::unique_token;
 
 /// Longest a client may take to finish its handshake; a stalled one must not
@@ -37,17 +37,15 @@ impl TestCertificates {
         let dir = std::env::temp_dir().join(format!("cmtest-carbonio-{}", unique_token()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("scripts")
-            .join("test-ca.sh");
+        let script = script_path("test-ca.sh");
         let certificates = TestCertificates { dir };
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg(&certificates.dir)
-            .arg("carbonio-migrate test Carbonio CA")
-            .output()
-            .map_err(|e| Error::io(format!("running {}", script.display()), e))?;
+        let output = run_script(
+            &script,
+            &[
+                certificates.dir.as_os_str(),
+                "carbonio-migrate test Carbonio CA".as_ref(),
+            ],
+        )?;
         if !output.status.success() {
             return Err(Error::config(format!(
                 "{} failed: {}",
