@@ -47,32 +47,50 @@ pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<C
     } else {
         1
     };
-    let workers = wanted.min(pairs.len().max(1));
     // Every source folder checked at once: folders with nothing new are done
     // without opening them (a delta pass is one exchange per account).
     let paths: Vec<FolderPath> = pairs.iter().map(|(s, _)| s.path.clone()).collect();
     let checks = first.reader.statuses(&paths).await?;
+    let mut work = Vec::new();
+    for ((source, dest), check) in pairs
+        .into_iter()
+        .zip(checks.into_iter().chain(std::iter::repeat(None)))
+    {
+        match &check {
+            Some(check) if first.up_to_date(&source, check)? => {
+                // Created even when empty, and again if deleted meanwhile.
+                first.writer.ensure_folder(&dest).await?;
+            }
+            _ => work.push((source, dest, check)),
+        }
+    }
+    // Largest first: with several connections the big folder (usually the
+    // inbox) starts at once and the small ones share the other connections,
+    // instead of the big one starting last and running alone.
+    work.sort_by_key(|(_, _, check)| {
+        std::cmp::Reverse(check.as_ref().map_or(u64::MAX, |c| c.status.messages))
+    });
+    let workers = wanted.min(work.len()).max(1);
     let queue = Mutex::new(
-        pairs
-            .into_iter()
-            .zip(checks.into_iter().chain(std::iter::repeat(None)))
-            .map(|((source, dest), check)| (source, dest, check))
+        work.into_iter()
+            .map(|(source, dest, _)| (source, dest))
             .collect::<VecDeque<_>>(),
     );
     let mut copies = vec![first];
-    for _ in 1..workers {
-        copies.push(AccountCopy::open(ctx, account).await?);
-    }
+    copies.extend(
+        futures::future::try_join_all((1..workers).map(|_| AccountCopy::open(ctx, account)))
+            .await?,
+    );
     let counts = futures::future::try_join_all(copies.into_iter().map(|mut copy| {
         let queue = &queue;
         async move {
             loop {
                 // A poisoned lock only means another worker panicked; the queue is intact.
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                let Some((source_folder, dest_folder, check)) = next else {
+                let Some((source_folder, dest_folder)) = next else {
                     break;
                 };
-                copy.folder(&source_folder, &dest_folder, check).await?;
+                copy.folder(&source_folder, &dest_folder).await?;
             }
             let AccountCopy { writer, copied, .. } = copy;
             writer.finish().await?;
@@ -125,20 +143,10 @@ impl<'a> AccountCopy<'a> {
         })
     }
 
-    async fn folder(
-        &mut self,
-        source_folder: &Folder,
-        dest_folder: &Folder,
-        check: Option<FolderCheck>,
-    ) -> Result<()> {
+    async fn folder(&mut self, source_folder: &Folder, dest_folder: &Folder) -> Result<()> {
         let ctx = self.ctx;
         let address = self.account.address.as_str();
         self.writer.ensure_folder(dest_folder).await?;
-        if let Some(check) = check {
-            if self.up_to_date(source_folder, &check)? {
-                return Ok(());
-            }
-        }
         let status = self.reader.status(&source_folder.path).await?;
         let key = FolderKey {
             account: address.to_string(),
