@@ -3,7 +3,7 @@
 # data, Dovecot on loopback. It measures and prints; it never asserts.
 #
 #   scripts/bench-imap.sh [--messages N] [--accounts A] [--latency-ms L] [--big]
-#                         [--connections-per-account K] [--keep]
+#                         [--connections-per-account K] [--mbsync-first] [--keep]
 #
 #   --messages N     messages per source account (default 5000, about 1.7 GB)
 #   --accounts A     source accounts, migrated at once (default 1)
@@ -11,8 +11,9 @@
 #                    every tool (L/2 each way); 20 is the issue's WAN mode
 #   --big            8 accounts, each with 3 messages of 20 MB and 20 smaller
 #                    ones (up to 500 KB): peak memory with large messages
-#   --connections-per-account K   carbonio-migrate's [run] key (default 1, as
-#                    mbsync uses one connection per side)
+#   --connections-per-account K   carbonio-migrate's [run] key (default 2,
+#                    the tool's own default; 1 is mbsync's connection count)
+#   --mbsync-first   run mbsync before carbonio-migrate (default: after)
 #   --keep           leave the work directory (Dovecot data, configs, logs)
 #
 # Environment: IMAPSYNC=/path/to/imapsync adds imapsync; FAULT_PROXY=/path/to/
@@ -33,13 +34,14 @@ MESSAGES=5000
 ACCOUNTS=1
 LATENCY_MS=0
 BIG=0
-CPA=1
+CPA=2
 KEEP=0
+MBSYNC_FIRST=0
 SEED=20240501
 MASTER=migrator
 
 usage() {
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --big) BIG=1; shift ;;
     --connections-per-account) CPA=${2:?}; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --mbsync-first) MBSYNC_FIRST=1; shift ;;
     -h | --help) usage ;;
     *) echo "bench-imap.sh: unknown argument $1" >&2; usage ;;
     esac
@@ -218,34 +221,38 @@ copied() {
 }
 
 # ---------------------------------------------------------------- carbonio-migrate
-CM=$WORK/carbonio-migrate
-mkdir -p "$CM/accounts"
-{
-    echo "email,source_user"
-    for i in $(seq 1 "$ACCOUNTS"); do echo "$(user cm "$i"),$(user src "$i")"; done
-} >"$CM/accounts/accounts.csv"
-imap_section() {
-    printf 'type = "imap"\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nauth = "impersonate"\nadmin_user = "%s"\npassword_env = "BENCH_MASTER_PASSWORD"\n' \
-        "$TOOL_PORT" "$MASTER"
+run_carbonio_migrate() {
+    CM=$WORK/carbonio-migrate
+    mkdir -p "$CM/accounts"
+    {
+        echo "email,source_user"
+        for i in $(seq 1 "$ACCOUNTS"); do echo "$(user cm "$i"),$(user src "$i")"; done
+    } >"$CM/accounts/accounts.csv"
+    imap_section() {
+        printf 'type = "imap"\nhost = "127.0.0.1"\nport = %s\ntls = "none"\nauth = "impersonate"\nadmin_user = "%s"\npassword_env = "BENCH_MASTER_PASSWORD"\n' \
+            "$TOOL_PORT" "$MASTER"
+    }
+    {
+        printf 'procedure = "mail-only"\nstate_dir = "state"\n\n[provisioning]\ntype = "export-dir"\npath = "accounts"\n\n'
+        printf '[source]\n'; imap_section
+        printf '\n[destination]\n'; imap_section
+        printf '\n[run]\nconcurrency = %d\nconnections_per_account = %d\n' "$((ACCOUNTS > 8 ? ACCOUNTS : 8))" "$CPA"
+    } >"$CM/migration.toml"
+    log "carbonio-migrate: first pass"
+    measure cm-first "$CLI" --config "$CM/migration.toml" run
+    log "carbonio-migrate: delta pass"
+    measure cm-delta "$CLI" --config "$CM/migration.toml" run
+    read -r CM_COPIED CM_COPIED_BYTES < <(copied cm)
+
 }
-{
-    printf 'procedure = "mail-only"\nstate_dir = "state"\n\n[provisioning]\ntype = "export-dir"\npath = "accounts"\n\n'
-    printf '[source]\n'; imap_section
-    printf '\n[destination]\n'; imap_section
-    printf '\n[run]\nconcurrency = %d\nconnections_per_account = %d\n' "$((ACCOUNTS > 8 ? ACCOUNTS : 8))" "$CPA"
-} >"$CM/migration.toml"
-log "carbonio-migrate: first pass"
-measure cm-first "$CLI" --config "$CM/migration.toml" run
-log "carbonio-migrate: delta pass"
-measure cm-delta "$CLI" --config "$CM/migration.toml" run
-read -r CM_COPIED CM_COPIED_BYTES < <(copied cm)
 
 # ---------------------------------------------------------------- mbsync
-MB=$WORK/mbsync
-mkdir -p "$MB"
-for i in $(seq 1 "$ACCOUNTS"); do
-    mkdir -p "$MB/state-$i"
-    cat >"$MB/mbsyncrc-$i" <<EOF
+run_mbsync() {
+    MB=$WORK/mbsync
+    mkdir -p "$MB"
+    for i in $(seq 1 "$ACCOUNTS"); do
+        mkdir -p "$MB/state-$i"
+        cat >"$MB/mbsyncrc-$i" <<EOF
 IMAPAccount far
 Host 127.0.0.1
 Port $TOOL_PORT
@@ -278,13 +285,25 @@ Expunge None
 CopyArrivalDate yes
 SyncState $MB/state-$i/
 EOF
-    printf 'exec mbsync -q -c %q bench\n' "$MB/mbsyncrc-$i" >"$WORK/mbsync-$i.sh"
-done
-log "mbsync: first pass"
-measure_parallel mb-first mbsync
-log "mbsync: delta pass"
-measure_parallel mb-delta mbsync
-read -r MB_COPIED MB_COPIED_BYTES < <(copied mb)
+        printf 'exec mbsync -q -c %q bench\n' "$MB/mbsyncrc-$i" >"$WORK/mbsync-$i.sh"
+    done
+    log "mbsync: first pass"
+    measure_parallel mb-first mbsync
+    log "mbsync: delta pass"
+    measure_parallel mb-delta mbsync
+    read -r MB_COPIED MB_COPIED_BYTES < <(copied mb)
+
+}
+
+# Whoever goes second finds the first one's writes still being flushed to
+# disk: --mbsync-first swaps the order, so both orders can be compared.
+if [ "$MBSYNC_FIRST" = 1 ]; then
+    run_mbsync
+    run_carbonio_migrate
+else
+    run_carbonio_migrate
+    run_mbsync
+fi
 
 # ---------------------------------------------------------------- imapsync
 IS_RAN=0

@@ -125,7 +125,7 @@ pub struct RunConfig {
     /// Connections opened to one host at most (source and destination counted apart).
     #[serde(default = "default_connections_per_host")]
     pub connections_per_host: usize,
-    /// Connections (reader and writer pairs) one account's mail uses at most:
+    /// Connections (reader and writer pairs) one account's mail uses at most (2 by default):
     /// folders are spread over them, so a big mailbox copies several folders at once.
     #[serde(default = "default_connections_per_account")]
     pub connections_per_account: usize,
@@ -157,7 +157,10 @@ fn default_connections_per_host() -> usize {
     16
 }
 fn default_connections_per_account() -> usize {
-    1
+    // Two reader/writer pairs per account: the measured first pass is 1.4-1.5x
+    // one pair on loopback and 2.2x with 20 ms latency (docs/benchmarks.md);
+    // a delta pass opens the second pair only when a folder has something new.
+    2
 }
 fn default_settle_after_interrupt_ms() -> u64 {
     2_000

@@ -57,7 +57,7 @@ impl Default for EngineSettings {
             rules: FolderRules::default(),
             max_message_size: None,
             sync_flags: false,
-            connections_per_account: 1,
+            connections_per_account: 2,
             max_messages_per_second: None,
             max_bytes_per_second: None,
             settle_after_interrupt: Duration::from_secs(2),
