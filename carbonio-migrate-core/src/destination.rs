@@ -146,6 +146,16 @@ pub trait MailboxWriter: Send {
     /// Creates the folder if it does not exist.
     async fn ensure_folder(&mut self, folder: &Folder) -> Result<()>;
 
+    /// True when this writer created `folder` itself (it did not exist when
+    /// the writer was opened), so the folder holds nothing this writer did not
+    /// append: the engine then skips reading it back to recognise messages.
+    /// `false` (the default) is always safe; `true` for a folder someone else
+    /// may have written to is not.
+    fn created(&self, folder: &Folder) -> bool {
+        let _ = folder;
+        false
+    }
+
     /// The destination folder's UIDVALIDITY and counts, when it can tell.
     async fn status(&mut self, folder: &Folder) -> Result<Option<FolderStatus>> {
         let _ = folder;

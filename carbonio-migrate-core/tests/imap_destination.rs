@@ -398,7 +398,18 @@ async fn folders_are_created_nested_encoded_and_subscribed() {
         writer.ensure_folder(f).await.unwrap();
         writer.ensure_folder(f).await.unwrap();
     }
+    // The inbox existed; the others were created by this writer, so the
+    // engine need not read them back.
+    let created: Vec<bool> = folders.iter().map(|f| writer.created(f)).collect();
+    assert_eq!(created, [false, true, true, true, true]);
     writer.finish().await.unwrap();
+    // A second writer finds them all there: none is its own.
+    let mut again = dest.mailbox(&account).await.unwrap();
+    for f in &folders {
+        again.ensure_folder(f).await.unwrap();
+        assert!(!again.created(f), "{}", f.path);
+    }
+    again.finish().await.unwrap();
     let (names, subscribed) = list_names(account.address.as_str()).await;
     let want: BTreeSet<String> = [
         "INBOX",

@@ -154,8 +154,10 @@ impl<'a> AccountCopy<'a> {
             uid_validity: status.uid_validity,
         };
         let known = ctx.journal.folder_message_count(&key)?;
+        // A folder this run created holds only what this run appends.
+        let fresh = self.writer.created(dest_folder);
         let unaccounted = match &mut self.written {
-            Some(written) => {
+            Some(written) if !fresh => {
                 let after = if known == 0 {
                     None
                 } else {
@@ -169,7 +171,7 @@ impl<'a> AccountCopy<'a> {
                     Unaccounted::read(&mut **written, &dest_folder.path, after).await?
                 }
             }
-            None => Unaccounted::default(),
+            _ => Unaccounted::default(),
         };
         ctx.progress.emit(ProgressEvent::MailFolderStarted {
             account: address.to_string(),

@@ -188,6 +188,8 @@ pub struct ImapMailboxWriter {
     account: String,
     folders: ServerFolders,
     subscribed: BTreeSet<String>,
+    /// Folders this writer created (server names): empty but for its appends.
+    created: BTreeSet<String>,
     mode: AppendMode,
     limits: AppendLimits,
 }
@@ -229,6 +231,7 @@ impl ImapMailboxWriter {
             account,
             folders,
             subscribed: BTreeSet::new(),
+            created: BTreeSet::new(),
             mode,
             limits,
         })
@@ -286,6 +289,9 @@ impl ImapMailboxWriter {
                 reason: format!("the server answered NO {}", done.text),
             });
         }
+        if done.is_ok() {
+            self.created.insert(name.to_string());
+        }
         self.folders.existing.insert(name.to_string());
         Ok(())
     }
@@ -319,6 +325,11 @@ impl MailboxWriter for ImapMailboxWriter {
             self.subscribed.insert(name);
         }
         Ok(())
+    }
+
+    fn created(&self, folder: &Folder) -> bool {
+        self.created
+            .contains(&self.folders.server_name(&folder.path))
     }
 
     async fn status(&mut self, folder: &Folder) -> Result<Option<FolderStatus>> {
