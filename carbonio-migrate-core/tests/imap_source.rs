@@ -1016,4 +1016,29 @@ async fn throttling_answers_are_retryable_errors() {
         .unwrap();
     let err = reader.list(&inbox, None, 10).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
+
+    // Dovecot's per-user connection limit at login is throttling, not a
+    // wrong password: retried, and named as the server's answer.
+    let (port, _server) = scripted_server(|tag, command| {
+        if command.to_ascii_uppercase().starts_with("AUTHENTICATE") {
+            format!(
+                "{tag} NO Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)\r\n"
+            )
+        } else {
+            mailbox_reply(tag, command, "OK done")
+        }
+    })
+    .await;
+    let Err(err) = scripted_source(port)
+        .mailbox(&account("ada@example.org"))
+        .await
+    else {
+        panic!("logged in despite the connection limit");
+    };
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the server asks to slow down: NO Maximum number of connections"),
+        "{err}"
+    );
 }

@@ -123,6 +123,7 @@ pub fn is_throttling(code: Option<&Code<'_>>, text: &str) -> bool {
             "throttl",
             "rate limit",
             "too many connections",
+            "maximum number of connections",
             "too many requests",
             "try again later",
             "temporarily unavailable",
@@ -915,6 +916,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> CodecClient<S> {
     }
 
     fn auth_result(&mut self, account: &str, done: Completion) -> Result<()> {
+        // "Too many connections" at login is the server limiting us, not a
+        // wrong credential: retried with backoff like any throttling.
+        if done.kind == StatusKind::No && is_throttling(done.code.as_ref(), &done.text) {
+            return Err(throttled(
+                &format!("logging in {}", self.target(account)),
+                &done,
+            ));
+        }
         if !done.is_ok() {
             return Err(Error::Auth {
                 target: self.target(account),
