@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use super::phase::PhaseContext;
 use super::progress::ProgressEvent;
@@ -76,33 +76,45 @@ pub(crate) async fn copy_mail(ctx: &PhaseContext, account: &Account) -> Result<C
             .map(|(source, dest, _)| (source, dest))
             .collect::<VecDeque<_>>(),
     );
-    let mut copies = vec![first];
-    copies.extend(
-        futures::future::try_join_all((1..workers).map(|_| AccountCopy::open(ctx, account)))
-            .await?,
-    );
-    let counts = futures::future::try_join_all(copies.into_iter().map(|mut copy| {
-        let queue = &queue;
-        async move {
-            loop {
-                // A poisoned lock only means another worker panicked; the queue is intact.
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                let Some((source_folder, dest_folder)) = next else {
-                    break;
-                };
-                copy.folder(&source_folder, &dest_folder).await?;
+    // The first connection set starts on the largest folder at once; the
+    // others join as soon as they are open, so their round trips of opening
+    // overlap the copy instead of delaying it.
+    let queue = &queue;
+    let mut runs = vec![drain(first, queue).boxed()];
+    for _ in 1..workers {
+        runs.push(
+            async move {
+                let copy = AccountCopy::open(ctx, account).await?;
+                drain(copy, queue).await
             }
-            let AccountCopy { writer, copied, .. } = copy;
-            writer.finish().await?;
-            Ok::<u64, Error>(copied)
-        }
-    }))
-    .await?;
+            .boxed(),
+        );
+    }
+    let counts = futures::future::try_join_all(runs).await?;
     Ok(if counts.iter().sum::<u64>() == 0 {
         Change::Unchanged
     } else {
         Change::Created
     })
+}
+
+/// Copies folders from `queue` over `copy` until the queue is empty, then
+/// closes the writer; the number of messages copied.
+async fn drain(
+    mut copy: AccountCopy<'_>,
+    queue: &Mutex<VecDeque<(Folder, Folder)>>,
+) -> Result<u64> {
+    loop {
+        // A poisoned lock only means another worker panicked; the queue is intact.
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        let Some((source_folder, dest_folder)) = next else {
+            break;
+        };
+        copy.folder(&source_folder, &dest_folder).await?;
+    }
+    let AccountCopy { writer, copied, .. } = copy;
+    writer.finish().await?;
+    Ok(copied)
 }
 
 struct AccountCopy<'a> {
