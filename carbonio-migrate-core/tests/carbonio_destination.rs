@@ -1,19 +1,23 @@
 //! The `carbonio` destination against the emulator (feature `testkit`): full
 //! provisioning checked object by object in the emulator's state, re-runs that
 //! write nothing, clashes named, ICS/VCF imports byte for byte, and the
-//! conformance suite (mail through a private Dovecot).
+//! conformance suite (mail through a private Dovecot); contacts as CSV in
+//! both column formats, field by field as the emulator stored them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use carbonio_migrate_core::adapters::carbonio::{CarbonioConfig, CarbonioDestination};
+use carbonio_migrate_core::adapters::carbonio::{
+    CarbonioConfig, CarbonioDestination, ContactsFormat, CsvContactsFormat,
+};
 use carbonio_migrate_core::adapters::imap::ImapConfig;
 use carbonio_migrate_core::conformance::{
     check, check_destination_with, DestinationChecks, Fixture,
 };
 use carbonio_migrate_core::model::{Account, Appointment, Contact, EmailAddress, Password, Secret};
+use carbonio_migrate_core::testkit::carbonio::state::EmulatorState;
 use carbonio_migrate_core::testkit::carbonio::{CarbonioEmulator, PasswordRecord};
 use carbonio_migrate_core::testkit::{unique_token, Dovecot};
 use carbonio_migrate_core::{Capability, Change, Destination, Error};
@@ -478,4 +482,214 @@ async fn passes_the_conformance_suite_with_mail_through_dovecot() {
             .len(),
         1
     );
+}
+
+// ---------------------------------------------------------------- contacts as CSV
+
+/// A destination uploading contacts as CSV in `csv_format`.
+fn csv_destination(emu: &CarbonioEmulator, csv_format: CsvContactsFormat) -> CarbonioDestination {
+    let mut config = CarbonioConfig::new(emu.admin_url(), emu.admin_user());
+    config.contacts_format = ContactsFormat::Csv;
+    config.contacts_csv_format = csv_format;
+    CarbonioDestination::new(config, Secret::new(emu.admin_password()), None).unwrap()
+}
+
+/// Two contacts with what CSV has to survive: commas, quotes, newlines in a
+/// note, non-ASCII names, several e-mails and phones, addresses, a folded line.
+fn tricky_contacts() -> Vec<Contact> {
+    let zoe = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c-zoe\r\n\
+        FN:Zoë Müller-Łukasz\r\n\
+        N:Müller-Łukasz;Zoë;;;\r\n\
+        NICKNAME:Zo\r\n\
+        EMAIL;TYPE=INTERNET,WORK:zoe@example.org\r\n\
+        EMAIL;TYPE=INTERNET,HOME:zoe.home@example.net\r\n\
+        EMAIL:zoe@third.example\r\n\
+        TEL;TYPE=WORK,VOICE:+39 02 1234\r\n\
+        TEL;TYPE=HOME:+39 06 5555\r\n\
+        TEL;TYPE=CELL:+39 333 000\r\n\
+        TEL;TYPE=WORK,FAX:+39 02 9999\r\n\
+        TEL;TYPE=PAGER:+39 111\r\n\
+        ORG:ACME\\, Inc.;R&D \"Labs\"\r\n\
+        TITLE:Chief Engineer\r\n\
+        ADR;TYPE=WORK:;;Via Roma 1\\, Scala B;Milano;MI;20121;Italia\r\n\
+        ADR;TYPE=HOME:;;Rue de l'Église 5;Paris;;75001;France\r\n\
+        URL;TYPE=WORK:https://acme.example/zoe\r\n\
+        BDAY:1985-04-12\r\n\
+        NOTE:Met at \"FOSDEM\"\\, Brussels.\\nSecond line; with semicolon\r\n  \
+        and a folded tail\r\n\
+        END:VCARD\r\n";
+    let bob = "BEGIN:VCARD\nVERSION:3.0\nFN:Bob\nEMAIL:bob@example.org\nEND:VCARD\n";
+    [("c-zoe", zoe), ("c-bob", bob)]
+        .into_iter()
+        .map(|(uid, vcard)| Contact {
+            uid: uid.into(),
+            full_name: None,
+            vcard: vcard.into(),
+        })
+        .collect()
+}
+
+fn map(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// What the server stores for Zoë, whichever CSV format carried her (the
+/// Zimbra-field format adds `email3`, for which Thunderbird has no column).
+fn zoe_stored() -> std::collections::BTreeMap<String, String> {
+    map(&[
+        ("firstName", "Zoë"),
+        ("lastName", "Müller-Łukasz"),
+        ("fullName", "Zoë Müller-Łukasz"),
+        ("nickname", "Zo"),
+        ("email", "zoe@example.org"),
+        ("email2", "zoe.home@example.net"),
+        ("company", "ACME, Inc."),
+        ("department", "R&D \"Labs\""),
+        ("jobTitle", "Chief Engineer"),
+        ("workPhone", "+39 02 1234"),
+        ("homePhone", "+39 06 5555"),
+        ("mobilePhone", "+39 333 000"),
+        ("workFax", "+39 02 9999"),
+        ("pager", "+39 111"),
+        ("workStreet", "Via Roma 1, Scala B"),
+        ("workCity", "Milano"),
+        ("workState", "MI"),
+        ("workPostalCode", "20121"),
+        ("workCountry", "Italia"),
+        ("homeStreet", "Rue de l'Église 5"),
+        ("homeCity", "Paris"),
+        ("homePostalCode", "75001"),
+        ("homeCountry", "France"),
+        ("workURL", "https://acme.example/zoe"),
+        ("birthday", "1985-04-12"),
+        ("notes", ZOE_NOTE),
+    ])
+}
+
+const ZOE_NOTE: &str =
+    "Met at \"FOSDEM\", Brussels.\nSecond line; with semicolon and a folded tail";
+
+/// Writes the contacts for the first account of a fresh fixture through
+/// `dest`; the account's address.
+async fn upload_contacts(dest: &CarbonioDestination) -> String {
+    let f = Fixture::with_label(&label()).unwrap();
+    provision(dest, &f).await;
+    let account = &f.accounts[0];
+    let mut w = dest.contacts(account).await.unwrap();
+    let mut contacts = tricky_contacts();
+    let bob = contacts.pop().unwrap();
+    w.write(contacts).await.unwrap();
+    w.write(vec![bob]).await.unwrap();
+    w.finish().await.unwrap();
+    account.address.as_str().to_string()
+}
+
+/// The body of the only REST request, after checking it went to `address`'s
+/// contacts with `query`.
+fn the_one_upload(s: &EmulatorState, address: &str, query: &str) -> String {
+    let posts: Vec<&String> = s
+        .requests
+        .iter()
+        .filter(|r| r.starts_with("POST"))
+        .collect();
+    assert_eq!(
+        posts,
+        [&format!("POST /service/home/{address}/Contacts?{query}")]
+    );
+    let imports = s.imports_of(address, "Contacts");
+    assert_eq!(imports.len(), 1, "one request for the account");
+    String::from_utf8(imports[0].body.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn contacts_as_csv_with_zimbra_field_names_are_stored_field_by_field() {
+    let emu = CarbonioEmulator::start().unwrap();
+    let dest = csv_destination(&emu, CsvContactsFormat::ZimbraFields);
+    let address = upload_contacts(&dest).await;
+
+    let s = emu.state();
+    let body = the_one_upload(&s, &address, "fmt=csv&csvfmt=csv&csvlocale=en");
+    let header = "\u{feff}firstName,middleName,lastName,namePrefix,nameSuffix,fullName,nickname,\
+        email,email2,email3,company,department,jobTitle,workPhone,workPhone2,homePhone,homePhone2,\
+        mobilePhone,workFax,homeFax,pager,otherPhone,workStreet,workCity,workState,workPostalCode,\
+        workCountry,homeStreet,homeCity,homeState,homePostalCode,homeCountry,otherStreet,otherCity,\
+        otherState,otherPostalCode,otherCountry,workURL,homeURL,otherURL,birthday,notes\r\n";
+    assert!(body.starts_with(header), "{body}");
+    // Bob's row: every line ends in CRLF, empty columns stay empty.
+    assert!(
+        body.ends_with(",,,,,Bob,,bob@example.org,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n"),
+        "{body}"
+    );
+
+    let mut zoe = zoe_stored();
+    zoe.insert("email3".into(), "zoe@third.example".into());
+    let stored = s.contacts_of(&address, "Contacts");
+    assert_eq!(
+        stored,
+        [
+            &zoe,
+            &map(&[("fullName", "Bob"), ("email", "bob@example.org")]),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn contacts_as_thunderbird_csv_are_mapped_by_the_server_to_the_same_fields() {
+    let emu = CarbonioEmulator::start().unwrap();
+    let dest = csv_destination(&emu, CsvContactsFormat::Thunderbird);
+    let address = upload_contacts(&dest).await;
+
+    let s = emu.state();
+    let body = the_one_upload(&s, &address, "fmt=csv&csvfmt=thunderbird-csv&csvlocale=en");
+    let header =
+        "\u{feff}First Name,Last Name,Display Name,Nickname,Primary Email,Secondary Email,\
+        Screen Name,Work Phone,Home Phone,Fax Number,Pager Number,Mobile Number,Home Address,\
+        Home Address 2,Home City,Home State,Home ZipCode,Home Country,Work Address,Work Address 2,\
+        Work City,Work State,Work ZipCode,Work Country,Job Title,Department,Organization,\
+        Web Page 1,Web Page 2,Birth Month,Birth Day,Birth Year,Custom 1,Custom 2,Custom 3,\
+        Custom 4,Notes\r\n";
+    assert!(body.starts_with(header), "{body}");
+
+    // The third e-mail has no Thunderbird column: the rest arrives intact.
+    let stored = s.contacts_of(&address, "Contacts");
+    assert_eq!(
+        stored,
+        [
+            &zoe_stored(),
+            &map(&[("fullName", "Bob"), ("email", "bob@example.org")]),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_contacts_format_is_a_config_error_naming_key_and_values() {
+    for (line, message) in [
+        (
+            "contacts_format = \"xml\"",
+            "[destination]: contacts_format = \"xml\" is not one of \"vcf\", \"csv\"",
+        ),
+        (
+            "contacts_format = \"csv\"\ncontacts_csv_format = \"outlook-2003-csv\"",
+            "[destination]: contacts_csv_format = \"outlook-2003-csv\" is not one of \"csv\", \"thunderbird-csv\"",
+        ),
+    ] {
+        let config = carbonio_migrate_core::config::Config::parse(&format!(
+            "procedure = \"generic\"\n\n[source]\ntype = \"memory\"\n\n[destination]\ntype = \"carbonio\"\n\
+             admin_url = \"https://mail.example.org:6071/service/admin/soap\"\n\
+             admin_user = \"zextras@example.org\"\npassword_env = \"CB_CSV_TEST_PW\"\n{line}\n"
+        ))
+        .unwrap();
+        let Err(err) = carbonio_migrate_core::adapters::registry::build_destination(
+            &config,
+            std::path::Path::new("."),
+        )
+        else {
+            panic!("{line}: accepted");
+        };
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(err.to_string().ends_with(message), "{err}");
+    }
 }

@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 /// password_env = "CARBONIO_ADMIN_PASSWORD"
 /// # ca_file = "corp-ca.pem"
 /// # rest_url = "https://mail.example.org:6071"
+/// # contacts_format = "csv"            # default "vcf"
+/// # contacts_csv_format = "thunderbird-csv"  # default "csv" (Zimbra field names)
 /// [destination.imap]
 /// host = "mail.example.org"
 /// auth = "impersonate"     # admin_user and the password default to the SOAP admin's
@@ -49,6 +51,14 @@ pub struct CarbonioConfig {
     /// and port of `admin_url`, where the admin token has admin privileges.
     #[serde(default)]
     pub rest_url: Option<String>,
+    /// How contacts are uploaded: `vcf` (default: the source's vCards as they
+    /// are) or `csv` (rows of Zimbra contact fields, for servers or policies
+    /// that want CSV).
+    #[serde(default)]
+    pub contacts_format: ContactsFormat,
+    /// The column set of `contacts_format = "csv"` (Carbonio's `csvfmt`).
+    #[serde(default)]
+    pub contacts_csv_format: CsvContactsFormat,
     /// The mail part: the `imap` adapter's keys. Without it the destination
     /// provisions and imports calendars and contacts, but does not write mail.
     #[serde(default)]
@@ -71,6 +81,8 @@ impl CarbonioConfig {
             insecure_skip_verify: false,
             timeout_secs: default_timeout_secs(),
             rest_url: None,
+            contacts_format: ContactsFormat::default(),
+            contacts_csv_format: CsvContactsFormat::default(),
             imap: None,
         }
     }
@@ -98,6 +110,92 @@ impl CarbonioConfig {
                 Ok(url)
             }
         }
+    }
+}
+
+/// `contacts_format`: the REST format contacts are uploaded in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContactsFormat {
+    /// `vcf`: the vCards concatenated (`/Contacts?fmt=vcf`).
+    #[default]
+    Vcf,
+    /// `csv`: one header line and a row per contact (`/Contacts?fmt=csv`),
+    /// columns as `contacts_csv_format` says.
+    Csv,
+}
+
+/// `contacts_csv_format`: the column set, Carbonio's `csvfmt` parameter
+/// (`store/conf/contacts/contact-fields.xml`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CsvContactsFormat {
+    /// `csv`: the header names are Zimbra's contact field names (`firstName`,
+    /// `email2`, `workCity`, ...), which the server stores as they are.
+    #[default]
+    ZimbraFields,
+    /// `thunderbird-csv`: Thunderbird's English column names (`First Name`,
+    /// `Primary Email`, ...), which the server maps to its fields.
+    Thunderbird,
+}
+
+impl ContactsFormat {
+    /// The configuration values, in the order the error message lists them.
+    pub const VALUES: [&'static str; 2] = ["vcf", "csv"];
+
+    /// The configuration value (`vcf`, `csv`), also the REST `fmt` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactsFormat::Vcf => "vcf",
+            ContactsFormat::Csv => "csv",
+        }
+    }
+}
+
+impl CsvContactsFormat {
+    /// The configuration values, in the order the error message lists them.
+    pub const VALUES: [&'static str; 2] = ["csv", "thunderbird-csv"];
+
+    /// The configuration value, also the REST `csvfmt` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CsvContactsFormat::ZimbraFields => "csv",
+            CsvContactsFormat::Thunderbird => "thunderbird-csv",
+        }
+    }
+}
+
+/// Reads one of `values` for `key`; anything else is refused naming the key
+/// and the allowed values, because the registry's error keeps only the
+/// message (serde's own "unknown variant" names no key).
+fn one_of<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    values: &[&'static str],
+) -> std::result::Result<&'static str, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    values.iter().copied().find(|v| *v == text).ok_or_else(|| {
+        let allowed: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        serde::de::Error::custom(format!(
+            "{key} = {text:?} is not one of {}",
+            allowed.join(", ")
+        ))
+    })
+}
+
+impl<'de> Deserialize<'de> for ContactsFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(match one_of(d, "contacts_format", &Self::VALUES)? {
+            "csv" => ContactsFormat::Csv,
+            _ => ContactsFormat::Vcf,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for CsvContactsFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(match one_of(d, "contacts_csv_format", &Self::VALUES)? {
+            "thunderbird-csv" => CsvContactsFormat::Thunderbird,
+            _ => CsvContactsFormat::ZimbraFields,
+        })
     }
 }
 
@@ -143,6 +241,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `bogus`"), "{err}");
+    }
+
+    #[test]
+    fn contacts_formats_default_to_vcf_and_unknown_values_name_key_and_choices() {
+        let base = "admin_url=\"https://h/s\"\nadmin_user=\"a\"\n";
+        let c: CarbonioConfig = toml::from_str(base).unwrap();
+        assert_eq!(c.contacts_format, ContactsFormat::Vcf);
+        assert_eq!(c.contacts_csv_format, CsvContactsFormat::ZimbraFields);
+        let c: CarbonioConfig = toml::from_str(&format!(
+            "{base}contacts_format=\"csv\"\ncontacts_csv_format=\"thunderbird-csv\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.contacts_format, ContactsFormat::Csv);
+        assert_eq!(c.contacts_csv_format, CsvContactsFormat::Thunderbird);
+        let err = toml::from_str::<CarbonioConfig>(&format!("{base}contacts_format=\"xml\"\n"))
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "contacts_format = \"xml\" is not one of \"vcf\", \"csv\""
+        );
+        let err = toml::from_str::<CarbonioConfig>(&format!(
+            "{base}contacts_csv_format=\"outlook-2003-csv\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "contacts_csv_format = \"outlook-2003-csv\" is not one of \"csv\", \"thunderbird-csv\""
+        );
     }
 
     #[test]

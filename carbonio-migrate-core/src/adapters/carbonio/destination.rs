@@ -33,13 +33,13 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::client::{http_client, AdminClient, CallError};
-use super::config::CarbonioConfig;
+use super::config::{CarbonioConfig, ContactsFormat};
 use super::faults::codes;
 use super::rest::{RestTarget, RestUpload};
 use super::soap::{all, attributes, first, text, text_of, SoapRequest};
 use crate::adapters::imap::destination::ImapDestination;
 use crate::adapters::imap::AuthMode;
-use crate::adapters::pim_text::{IcsWriter, VcfWriter};
+use crate::adapters::pim_text::{CsvWriter, IcsWriter, VcfWriter};
 use crate::capability::{Capabilities, Capability};
 use crate::destination::{Change, Destination, ItemWriter, MailboxWriter};
 use crate::error::{Error, Result};
@@ -794,8 +794,20 @@ impl Destination for CarbonioDestination {
             &self.rest_base,
             account.address.as_str(),
             "Contacts",
-            "vcf",
+            self.config.contacts_format.as_str(),
         )?;
-        Ok(Box::new(VcfWriter::new(RestUpload::new(target))))
+        match self.config.contacts_format {
+            ContactsFormat::Vcf => Ok(Box::new(VcfWriter::new(RestUpload::new(target)))),
+            ContactsFormat::Csv => {
+                let format = self.config.contacts_csv_format;
+                // Without `csvlocale` the server picks the column names of the
+                // requesting admin's locale (German ones for `de`, ...); `en`
+                // matches no localised variant, so the English names apply.
+                let target = target
+                    .with_param("csvfmt", format.as_str())
+                    .with_param("csvlocale", "en");
+                Ok(Box::new(CsvWriter::new(RestUpload::new(target), format)))
+            }
+        }
     }
 }

@@ -17,6 +17,6 @@ pub mod rest;
 pub mod soap;
 
 pub use client::{AdminClient, CallError};
-pub use config::CarbonioConfig;
+pub use config::{CarbonioConfig, ContactsFormat, CsvContactsFormat};
 pub use destination::CarbonioDestination;
 pub use faults::SoapFault;

@@ -1,6 +1,6 @@
 //! REST imports of calendars and contacts (reference §3.2):
 //! `POST {rest_url}/service/home/<user>/Calendar?fmt=ics` and
-//! `/Contacts?fmt=vcf`, with the admin token as the `ZM_ADMIN_AUTH_TOKEN`
+//! `/Contacts?fmt=vcf` (or `?fmt=csv&csvfmt=<format>&csvlocale=en`), with the admin token as the `ZM_ADMIN_AUTH_TOKEN`
 //! cookie (on the admin port the request runs with admin privileges, so the
 //! admin writes into any mailbox).
 //!
@@ -63,6 +63,12 @@ impl RestTarget {
             url,
             what: format!("{} of {user}", folder.to_lowercase()),
         })
+    }
+
+    /// The target with `key=value` added to the query (`csvfmt=csv`).
+    pub fn with_param(mut self, key: &str, value: &str) -> Self {
+        self.url.query_pairs_mut().append_pair(key, value);
+        self
     }
 
     /// The URL posted to.

@@ -16,7 +16,7 @@ mod mailbox;
 mod mbox;
 mod named_rows;
 mod source;
-mod text_lines;
+pub(crate) mod text_lines;
 
 pub use accounts_csv::ColumnNames;
 pub use config::ExportDirConfig;

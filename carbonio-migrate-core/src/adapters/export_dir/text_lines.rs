@@ -77,7 +77,7 @@ impl<R: BufRead> Iterator for PhysicalLines<R> {
 
 /// A content line split into its name (uppercased), parameter text and value,
 /// honouring quoted parameter values that may hold `:` and `;`.
-pub(super) fn split_property(line: &str) -> (String, &str, &str) {
+pub(crate) fn split_property(line: &str) -> (String, &str, &str) {
     let mut in_quotes = false;
     let mut colon = None;
     for (i, c) in line.char_indices() {
@@ -99,7 +99,7 @@ pub(super) fn split_property(line: &str) -> (String, &str, &str) {
 }
 
 /// The value of parameter `wanted` in a property's parameter text, unquoted.
-pub(super) fn parameter<'a>(params: &'a str, wanted: &str) -> Option<&'a str> {
+pub(crate) fn parameter<'a>(params: &'a str, wanted: &str) -> Option<&'a str> {
     params.split(';').find_map(|param| {
         let (name, value) = param.split_once('=')?;
         name.trim()
@@ -109,7 +109,7 @@ pub(super) fn parameter<'a>(params: &'a str, wanted: &str) -> Option<&'a str> {
 }
 
 /// Undoes TEXT escaping: `\n` `\,` `\;` `\\`.
-pub(super) fn unescape_text(value: &str) -> String {
+pub(crate) fn unescape_text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars();
     while let Some(c) = chars.next() {
@@ -138,7 +138,7 @@ pub(super) fn with_crlf(text: &str) -> String {
 
 /// Joins folded lines (a line starting with a space or tab continues the one
 /// before) into logical lines.
-pub(super) fn unfold<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn unfold<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut logical: Vec<String> = Vec::new();
     for line in lines {
         match (line.strip_prefix([' ', '\t']), logical.last_mut()) {

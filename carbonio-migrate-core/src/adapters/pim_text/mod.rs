@@ -1,16 +1,19 @@
 //! Calendars and address books as the text files Carbonio imports
-//! (`/Calendar?fmt=ics`, `/Contacts?fmt=vcf`), written by one pair of writers
-//! whatever receives them: the `bundle` destination's files and the `carbonio`
-//! destination's REST uploads are both a [`TextSink`].
+//! (`/Calendar?fmt=ics`, `/Contacts?fmt=vcf`, `/Contacts?fmt=csv`), written
+//! by the same writers whatever receives them: the `bundle` destination's
+//! files and the `carbonio` destination's REST uploads are both a [`TextSink`].
 
+mod csv_writer;
 mod ics_writer;
 mod lines;
+mod vcard_fields;
 mod vcf_writer;
 
 use async_trait::async_trait;
 
 use crate::error::Result;
 
+pub(crate) use csv_writer::CsvWriter;
 pub(crate) use ics_writer::IcsWriter;
 pub(crate) use lines::crlf_lines;
 pub(crate) use vcf_writer::VcfWriter;

@@ -5,6 +5,7 @@
 
 mod admin;
 mod auto_prov;
+mod contacts_csv;
 mod envelope;
 mod rest;
 pub mod state;
@@ -62,7 +63,11 @@ const MAX_BODY: usize = 512 << 20;
 ///   domain's `zimbraAutoProvMode`.
 /// - `POST /service/home/<account>/<folder>?fmt=ics|vcf|csv|tgz` stores the
 ///   body for the account; 401 without a valid `ZM_ADMIN_AUTH_TOKEN` cookie,
-///   404 for an unknown account.
+///   404 for an unknown account. `fmt=csv` bodies are also parsed as the
+///   server's `ContactCSV` does (`csvfmt=csv|thunderbird-csv`, an unknown one
+///   falls back to `csv`; see `contacts_csv.rs`) and each contact stored field
+///   by field in `EmulatorState::contacts`; a body that cannot be parsed gets
+///   400 `Could not parse csv file - Reason : …`.
 /// - Dropping the value stops the server.
 pub struct CarbonioEmulator {
     shared: Shared,

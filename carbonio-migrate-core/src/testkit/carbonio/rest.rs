@@ -6,7 +6,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::state::RestImportRecord;
+use super::contacts_csv;
+use super::state::{ContactRecord, RestImportRecord};
 use super::{cookie_token, lock, Shared};
 
 /// Formats with save support on the server.
@@ -47,6 +48,26 @@ pub(super) async fn import(
     let Some(fmt) = query_param(&query, "fmt").filter(|f| FORMATS.contains(&f.as_str())) else {
         return (StatusCode::BAD_REQUEST, "unsupported format").into_response();
     };
+    if fmt == "csv" {
+        match contacts_csv::parse(&body, query_param(&query, "csvfmt").as_deref()) {
+            Ok(contacts) => inner
+                .state
+                .contacts
+                .extend(contacts.into_iter().map(|fields| ContactRecord {
+                    account: account.clone(),
+                    folder: folder.clone(),
+                    fields,
+                })),
+            // `CsvFormatter`'s answer to a `ContactCSV.ParseException`.
+            Err(reason) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("Could not parse csv file - Reason : {reason}"),
+                )
+                    .into_response()
+            }
+        }
+    }
     inner.state.imports.push(RestImportRecord {
         account,
         folder,

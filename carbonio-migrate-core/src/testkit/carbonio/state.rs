@@ -89,6 +89,18 @@ pub struct RestImportRecord {
     pub body: Vec<u8>,
 }
 
+/// One contact stored by a CSV import (`fmt=csv`), field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRecord {
+    /// The account (as written in the URL).
+    pub account: String,
+    /// The folder path after the account (`Contacts`).
+    pub folder: String,
+    /// Zimbra field name (`firstName`, `email2`) → value, as the server's
+    /// CSV import would store them.
+    pub fields: BTreeMap<String, String>,
+}
+
 /// A folder grant made with `FolderActionRequest op=grant`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantRecord {
@@ -132,6 +144,8 @@ pub struct EmulatorState {
     pub addresses: BTreeMap<String, Holder>,
     /// REST imports in the order received.
     pub imports: Vec<RestImportRecord>,
+    /// Contacts stored by CSV imports, in the order imported.
+    pub contacts: Vec<ContactRecord>,
     /// Grants in the order made.
     pub grants: Vec<GrantRecord>,
     /// Request names (`AuthRequest`, `GetDomainRequest`, `POST /service/home/...`)
@@ -159,6 +173,15 @@ impl EmulatorState {
             Holder::List(l) | Holder::ListAlias(l) => self.lists.get(l),
             _ => None,
         }
+    }
+
+    /// The field maps of the contacts CSV imports stored in `account`'s `folder`.
+    pub fn contacts_of(&self, account: &str, folder: &str) -> Vec<&BTreeMap<String, String>> {
+        self.contacts
+            .iter()
+            .filter(|c| c.account.eq_ignore_ascii_case(account) && c.folder == folder)
+            .map(|c| &c.fields)
+            .collect()
     }
 
     /// The imports into `account`'s `folder`.
