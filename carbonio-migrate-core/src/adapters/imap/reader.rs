@@ -175,24 +175,49 @@ impl ImapMailbox {
         let pattern = format!("{}*", namespaces.personal.prefix());
         let session = self.session().await?;
         let mut raw: Vec<(String, Vec<String>)> = Vec::new();
-        let mut keep_listed = |reply: Reply| {
-            if let Reply::Data {
-                data: Data::List { items, mailbox, .. },
-                ..
-            } = reply
-            {
-                let attributes = items.iter().map(|a| a.to_string()).collect();
-                raw.push((mailbox_name(&mailbox), attributes));
-            }
-            Ok(())
-        };
-        session
-            .run(
-                &format!("LIST \"\" {}", quote(&pattern)),
-                &format!("listing the folders of {target}"),
-                &mut keep_listed,
-            )
+        let mut subscribed = BTreeSet::new();
+        // LIST and LSUB leave together: one round trip for both.
+        let list_tag = session
+            .send(&format!("LIST \"\" {}", quote(&pattern)))
             .await?;
+        let lsub_tag = session
+            .send(&format!("LSUB \"\" {}", quote(&pattern)))
+            .await?;
+        session.flush().await?;
+        let mut pending = 2;
+        let mut refused = None;
+        while pending > 0 {
+            match session.next().await? {
+                Reply::Data {
+                    data: Data::List { items, mailbox, .. },
+                    ..
+                } => {
+                    let attributes = items.iter().map(|a| a.to_string()).collect();
+                    raw.push((mailbox_name(&mailbox), attributes));
+                }
+                Reply::Data {
+                    data: Data::Lsub { mailbox, .. },
+                    ..
+                } => {
+                    subscribed.insert(mailbox_name(&mailbox));
+                }
+                Reply::Done { tag, completion } if tag == list_tag || tag == lsub_tag => {
+                    pending -= 1;
+                    let context = if tag == list_tag {
+                        format!("listing the folders of {target}")
+                    } else {
+                        format!("listing the subscriptions of {target}")
+                    };
+                    if refused.is_none() {
+                        refused = refusal(&context, &completion);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(err) = refused {
+            return Err(err);
+        }
         // INBOX may sit outside a prefix (Courier's INBOX. namespace lists it).
         if !raw.iter().any(|(n, _)| n == "INBOX") {
             let mut keep_inbox = |reply: Reply| {
@@ -214,23 +239,6 @@ impl ImapMailbox {
                 )
                 .await?;
         }
-        let mut subscribed = BTreeSet::new();
-        session
-            .run(
-                &format!("LSUB \"\" {}", quote(&pattern)),
-                &format!("listing the subscriptions of {target}"),
-                |reply| {
-                    if let Reply::Data {
-                        data: Data::Lsub { mailbox, .. },
-                        ..
-                    } = reply
-                    {
-                        subscribed.insert(mailbox_name(&mailbox));
-                    }
-                    Ok(())
-                },
-            )
-            .await?;
         build_folders(&namespaces, raw, &subscribed)
     }
 
