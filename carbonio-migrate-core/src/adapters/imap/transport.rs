@@ -9,15 +9,13 @@
 //! command (`AUTHENTICATE`, `LOGIN`) straight away.
 
 use std::io::ErrorKind;
-use std::sync::{Arc, Once};
+use std::sync::Once;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsConnector;
-
-use crate::tls::NoVerification;
 
 use crate::error::{Error, Result};
 
@@ -371,27 +369,16 @@ async fn read_line<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Stri
     }
 }
 
-fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 fn tls_connector(config: &ImapConfig) -> Result<TlsConnector> {
-    let provider = crypto_provider();
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::config(format!("TLS settings: {e}")))?;
-    let client = if config.insecure_skip_verify {
+    if config.insecure_skip_verify {
         warn_insecure_once(&config.host);
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth()
-    } else {
-        builder
-            .with_root_certificates(trust_roots(config)?)
-            .with_no_client_auth()
-    };
-    Ok(TlsConnector::from(Arc::new(client)))
+    }
+    let client = crate::tls::client_config(
+        config.ca_file.as_deref(),
+        config.insecure_skip_verify,
+        Some(&config.host),
+    )?;
+    Ok(TlsConnector::from(client))
 }
 
 fn warn_insecure_once(host: &str) {
@@ -402,45 +389,6 @@ fn warn_insecure_once(host: &str) {
             "insecure_skip_verify is set: IMAP server certificates are not checked"
         );
     });
-}
-
-fn trust_roots(config: &ImapConfig) -> Result<rustls::RootCertStore> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    match &config.ca_file {
-        Some(path) => {
-            let shown = path.display();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| Error::config(format!("cannot read ca_file {shown}: {e}")))?;
-            for cert in certs {
-                let cert =
-                    cert.map_err(|e| Error::config(format!("ca_file {shown} is not PEM: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::config(format!("ca_file {shown}: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(Error::config(format!(
-                    "ca_file {shown} holds no certificate"
-                )));
-            }
-        }
-        None => {
-            let found = rustls_native_certs::load_native_certs();
-            for cert in found.certs {
-                // A malformed system root is skipped, as browsers do.
-                let _ = roots.add(cert);
-            }
-            if roots.is_empty() {
-                return Err(Error::config(format!(
-                    "no system CA certificate could be loaded to check {}; set ca_file",
-                    config.host
-                )));
-            }
-        }
-    }
-    Ok(roots)
 }
 
 #[cfg(test)]

@@ -9,8 +9,6 @@ use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry};
 use tokio_rustls::rustls;
 
-use crate::tls::NoVerification;
-
 use crate::error::{Error, Result};
 use crate::model::Secret;
 
@@ -262,22 +260,11 @@ fn connect_error(url: &str, e: LdapError) -> Error {
 }
 
 fn tls_config(config: &LdapConfig) -> Result<Arc<rustls::ClientConfig>> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::config(format!("TLS settings: {e}")))?;
-    let client = if config.insecure_skip_verify {
+    if config.insecure_skip_verify {
         warn_insecure_once(&config.url);
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth()
-    } else {
-        builder
-            .with_root_certificates(trust_roots(config)?)
-            .with_no_client_auth()
-    };
-    Ok(Arc::new(client))
+    }
+    // Without system roots a plain ldap:// source still works.
+    crate::tls::client_config(config.ca_file.as_deref(), config.insecure_skip_verify, None)
 }
 
 fn warn_insecure_once(url: &str) {
@@ -288,37 +275,4 @@ fn warn_insecure_once(url: &str) {
             "insecure_skip_verify is set: LDAP server certificates are not checked"
         );
     });
-}
-
-fn trust_roots(config: &LdapConfig) -> Result<rustls::RootCertStore> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    match &config.ca_file {
-        Some(path) => {
-            let shown = path.display();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| Error::config(format!("cannot read ca_file {shown}: {e}")))?;
-            for cert in certs {
-                let cert =
-                    cert.map_err(|e| Error::config(format!("ca_file {shown} is not PEM: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::config(format!("ca_file {shown}: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(Error::config(format!(
-                    "ca_file {shown} holds no certificate"
-                )));
-            }
-        }
-        None => {
-            // A malformed system root is skipped, as browsers do. An empty store
-            // is fine for plain ldap://: a TLS handshake then fails as untrusted.
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-        }
-    }
-    Ok(roots)
 }
