@@ -7,11 +7,10 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::testkit::server_script::{parse_ports, run_script, script_path, start_error};
-use crate::testkit::unique::{unique_address, unique_token};
+use crate::testkit::server_script::{read_ports, read_state, run_script, start_server};
+use crate::testkit::unique::unique_address;
 use crate::{Error, Result};
 
 /// Exit code of `scripts/dovecot.sh` for a refused argument (user name, ...).
@@ -62,36 +61,7 @@ impl Dovecot {
     /// dovecot or openssl is not installed, and with the server's log tail when
     /// it does not come up.
     pub fn start() -> Result<Dovecot> {
-        let script = script_path("dovecot.sh");
-        if !script.is_file() {
-            return Err(Error::config(format!(
-                "{} not found: the dovecot testkit runs from a source checkout",
-                script.display()
-            )));
-        }
-        let dir = std::env::temp_dir().join(format!("cmtest-dovecot-{}", unique_token()));
-        std::fs::create_dir(&dir)
-            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-
-        // --parent-pid: the script's watchdog stops the server when this process
-        // exits, even if it is killed or never drops the value (`shared`).
-        let output = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(&dir)
-            .arg("--parent-pid")
-            .arg(std::process::id().to_string())
-            .arg("--remove-on-exit")
-            .output()
-            .map_err(|e| Error::io(format!("running {}", script.display()), e))?;
-        if !output.status.success() {
-            let error = start_error("dovecot", &dir, &output);
-            // Best effort: a half-started server holds nothing we need.
-            let _ = run_script(&script, &["stop".as_ref(), dir.as_os_str()]);
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(error);
-        }
-
+        let (script, dir) = start_server("dovecot", |_| Ok(Vec::new()))?;
         // Built before reading the files, so an error below still stops the
         // server (on drop) instead of leaving it to the watchdog.
         let mut instance = Dovecot {
@@ -102,24 +72,12 @@ impl Dovecot {
             imaps_port: 0,
             master_password: String::new(),
         };
-        let read = |name: &str| {
-            let path = instance.dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|e| Error::io(format!("reading {}", path.display()), e))
-        };
-        let ports_text = read("ports")?;
-        let master_password = read("master_password")?.trim().to_string();
-        let (imap_port, imaps_port) =
-            parse_ports(&ports_text, ["imap", "imaps"]).ok_or_else(|| {
-                Error::input(
-                    instance.dir.join("ports"),
-                    Some(1),
-                    format!("expected 'imap=N imaps=N', found {:?}", ports_text.trim()),
-                )
-            })?;
+        let (imap_port, imaps_port) = read_ports(&instance.dir, ["imap", "imaps"])?;
+        instance.master_password = read_state(&instance.dir, "master_password")?
+            .trim()
+            .to_string();
         instance.imap_port = imap_port;
         instance.imaps_port = imaps_port;
-        instance.master_password = master_password;
         Ok(instance)
     }
 
@@ -223,8 +181,10 @@ impl Drop for Dovecot {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::testkit::server_script::EXIT_NOT_INSTALLED;
+    use std::process::Command;
+
+    use crate::testkit::server_script::{script_path, start_error, EXIT_NOT_INSTALLED};
+    use crate::testkit::unique::unique_token;
 
     #[test]
     fn missing_dovecot_names_the_install_script() {

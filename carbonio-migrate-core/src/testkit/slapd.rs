@@ -10,10 +10,9 @@
 use std::fmt;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::testkit::server_script::{parse_ports, run_script, script_path, start_error};
+use crate::testkit::server_script::{read_ports, read_state, run_script, start_server};
 use crate::testkit::unique::unique_token;
 use crate::{Error, Result};
 
@@ -76,40 +75,15 @@ impl Slapd {
     }
 
     fn launch(extra_ldif: Option<String>) -> Result<Slapd> {
-        let script = script_path("slapd.sh");
-        if !script.is_file() {
-            return Err(Error::config(format!(
-                "{} not found: the slapd testkit runs from a source checkout",
-                script.display()
-            )));
-        }
-        let dir = std::env::temp_dir().join(format!("cmtest-slapd-{}", unique_token()));
-        std::fs::create_dir(&dir)
-            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        let mut command = Command::new("bash");
-        command
-            .arg(&script)
-            .arg("start")
-            .arg(&dir)
-            .arg("--parent-pid")
-            .arg(std::process::id().to_string())
-            .arg("--remove-on-exit");
-        if let Some(ldif) = extra_ldif {
+        let (script, dir) = start_server("slapd", |dir| {
+            let Some(ldif) = extra_ldif else {
+                return Ok(Vec::new());
+            };
             let file = dir.join("extra.ldif");
             std::fs::write(&file, ldif)
                 .map_err(|e| Error::io(format!("writing {}", file.display()), e))?;
-            command.arg("--ldif").arg(&file);
-        }
-        let output = command
-            .output()
-            .map_err(|e| Error::io(format!("running {}", script.display()), e))?;
-        if !output.status.success() {
-            let error = start_error("slapd", &dir, &output);
-            // Best effort: a half-started server holds nothing we need.
-            let _ = run_script(&script, &["stop".as_ref(), dir.as_os_str()]);
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(error);
-        }
+            Ok(vec!["--ldif".into(), file.into()])
+        })?;
         // Built before reading the files, so an error below still stops the
         // server (on drop) instead of leaving it to the watchdog.
         let mut instance = Slapd {
@@ -120,25 +94,11 @@ impl Slapd {
             root_password: String::new(),
             reader_password: String::new(),
         };
-        let read = |name: &str| {
-            let path = instance.dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|e| Error::io(format!("reading {}", path.display()), e))
-        };
-        let ports_text = read("ports")?;
-        let root_password = read("root_password")?;
-        let reader_password = read("reader_password")?;
-        let (ldap, ldaps) = parse_ports(&ports_text, ["ldap", "ldaps"]).ok_or_else(|| {
-            Error::input(
-                instance.dir.join("ports"),
-                Some(1),
-                format!("expected 'ldap=N ldaps=N', found {:?}", ports_text.trim()),
-            )
-        })?;
+        let (ldap, ldaps) = read_ports(&instance.dir, ["ldap", "ldaps"])?;
+        instance.root_password = read_state(&instance.dir, "root_password")?;
+        instance.reader_password = read_state(&instance.dir, "reader_password")?;
         instance.ldap_port = ldap;
         instance.ldaps_port = ldaps;
-        instance.root_password = root_password;
-        instance.reader_password = reader_password;
         Ok(instance)
     }
 
@@ -299,7 +259,9 @@ pub fn bulk_users_ldif(parent: &str, domain: &str, count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::server_script::EXIT_NOT_INSTALLED;
+    use std::process::Command;
+
+    use crate::testkit::server_script::{script_path, start_error, EXIT_NOT_INSTALLED};
 
     #[test]
     fn bulk_ldif_has_the_parent_then_numbered_users() {
