@@ -224,17 +224,7 @@ cmd_start() {
         sleep 0.1
     done
 
-    echo "imap=$imap imaps=$imaps" >"$dir/ports"
-    if [ -n "$parent" ]; then
-        start_watchdog "$dir" "$parent" "$remove"
-    fi
-    echo "imap=$imap imaps=$imaps"
-}
-
-cmd_stop() {
-    [ $# -eq 1 ] || usage
-    [ -d "$1" ] || return 0
-    stop_server "$(readlink -f "$1")"
+    announce_ports "$dir" "$parent" "$remove" "imap=$imap imaps=$imaps"
 }
 
 cmd_add_user() {

@@ -257,17 +257,7 @@ cmd_start() {
         exit 1
     done
 
-    echo "ldap=$ldap ldaps=$ldaps" >"$dir/ports"
-    if [ -n "$parent" ]; then
-        start_watchdog "$dir" "$parent" "$remove"
-    fi
-    echo "ldap=$ldap ldaps=$ldaps"
-}
-
-cmd_stop() {
-    [ $# -eq 1 ] || usage
-    [ -d "$1" ] || return 0
-    stop_server "$(readlink -f "$1")"
+    announce_ports "$dir" "$parent" "$remove" "ldap=$ldap ldaps=$ldaps"
 }
 
 # Adds entries to the running server (ldapadd as the root DN, read from root_password).

@@ -3,7 +3,8 @@
 #   SERVER_PID_FILE  the server's pid file, relative to <dir> (run/master.pid)
 #   TLS_CA_NAME      the common name of the private CA make_tls creates
 # and gets: alive, port_open, pick_port, make_tls, stop_server,
-# start_watchdog and cmd_watchdog (the `_watchdog` subcommand).
+# start_watchdog, announce_ports, cmd_stop and cmd_watchdog (the `_watchdog`
+# subcommand).
 
 # A live process: `kill -0` succeeds on zombies too, and in containers whose
 # PID 1 does not reap, the exited daemon stays a zombie.
@@ -78,4 +79,21 @@ cmd_watchdog() {
     if [ "$remove" = 1 ] && ! alive "$parent"; then
         rm -rf "$dir"
     fi
+}
+
+# The last step of `start`: the ports line into <dir>/ports and on stdout,
+# and the watchdog when a parent PID was given.
+announce_ports() {
+    local dir=$1 parent=$2 remove=$3 ports=$4
+    echo "$ports" >"$dir/ports"
+    if [ -n "$parent" ]; then
+        start_watchdog "$dir" "$parent" "$remove"
+    fi
+    echo "$ports"
+}
+
+cmd_stop() {
+    [ $# -eq 1 ] || usage
+    [ -d "$1" ] || return 0
+    stop_server "$(readlink -f "$1")"
 }
