@@ -37,6 +37,7 @@ pub mod error;
 pub mod journal;
 pub mod model;
 pub mod source;
+mod temp_file;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod tls;

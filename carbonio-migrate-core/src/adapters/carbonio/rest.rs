@@ -21,6 +21,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 use super::client::{http_error, send_error, AdminClient};
 use crate::adapters::pim_text::TextSink;
 use crate::error::{Error, Result};
+use crate::temp_file::create_unlinked;
 /// Prefix of spool file names, so an operator can tell what they are.
 const SPOOL_PREFIX: &str = "carbonio-migrate-rest-";
 
@@ -127,46 +128,20 @@ impl RestTarget {
 struct Spool {
     file: BufWriter<tokio::fs::File>,
     path: PathBuf,
+    /// False when the name is still there: removed on drop.
+    unlinked: bool,
     len: u64,
 }
 
 impl Spool {
     async fn create() -> Result<Spool> {
-        let dir = std::env::temp_dir();
-        let mut last = None;
-        for _ in 0..8 {
-            let path = dir.join(format!("{SPOOL_PREFIX}{:016x}", rand::random::<u64>()));
-            match tokio::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .await
-            {
-                Ok(file) => {
-                    // Unlinked at once on Unix: nothing is left behind even when
-                    // the process is killed; elsewhere removed on drop.
-                    #[cfg(unix)]
-                    let _ = std::fs::remove_file(&path);
-                    return Ok(Spool {
-                        file: BufWriter::new(file),
-                        path,
-                        len: 0,
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("creating a spool file in {}", dir.display()),
-                        e,
-                    ))
-                }
-            }
-        }
-        Err(Error::io(
-            format!("creating a spool file in {}", dir.display()),
-            last.unwrap_or_else(|| std::io::Error::other("name clashes")),
-        ))
+        let created = create_unlinked(&std::env::temp_dir(), SPOOL_PREFIX).await?;
+        Ok(Spool {
+            file: BufWriter::new(created.file),
+            path: created.path,
+            unlinked: created.unlinked,
+            len: 0,
+        })
     }
 
     async fn write(&mut self, text: &str) -> Result<()> {
@@ -203,8 +178,9 @@ impl Spool {
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        #[cfg(not(unix))]
-        let _ = std::fs::remove_file(&self.path);
+        if !self.unlinked {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::error::{Error, Result};
 use crate::model::MessageBody;
+use crate::temp_file::create_unlinked;
 
 /// Bodies larger than this many bytes are spooled to disk by default; smaller
 /// ones are kept in memory.
@@ -57,37 +58,11 @@ impl SpoolFile {
     /// # Errors
     /// [`Error::Io`] naming the directory when the file cannot be created.
     pub async fn create(dir: &Path) -> Result<SpoolFile> {
-        // A few attempts in case of a name clash with another process.
-        let mut last = None;
-        for _ in 0..8 {
-            let name = format!("{SPOOL_FILE_PREFIX}{:016x}", rand::random::<u64>());
-            let path = dir.join(name);
-            match tokio::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .await
-            {
-                Ok(file) => {
-                    return Ok(SpoolFile {
-                        file,
-                        path: unlink_now(path),
-                    })
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("creating a spool file in {}", dir.display()),
-                        e,
-                    ))
-                }
-            }
-        }
-        Err(Error::io(
-            format!("creating a spool file in {}", dir.display()),
-            last.unwrap_or_else(|| std::io::Error::other("no free name")),
-        ))
+        let created = create_unlinked(dir, SPOOL_FILE_PREFIX).await?;
+        Ok(SpoolFile {
+            file: created.file,
+            path: (!created.unlinked).then_some(created.path),
+        })
     }
 
     /// Turns the written file into a body of `len` bytes read from its start.
@@ -107,20 +82,6 @@ impl SpoolFile {
         self.file.seek(SeekFrom::Start(0)).await.map_err(fail)?;
         Ok(MessageBody::from_reader(len, self))
     }
-}
-
-#[cfg(unix)]
-fn unlink_now(path: PathBuf) -> Option<PathBuf> {
-    // The open handle keeps the data; the name is not needed any more.
-    match std::fs::remove_file(&path) {
-        Ok(()) => None,
-        Err(_) => Some(path),
-    }
-}
-
-#[cfg(not(unix))]
-fn unlink_now(path: PathBuf) -> Option<PathBuf> {
-    Some(path)
 }
 
 impl Drop for SpoolFile {
