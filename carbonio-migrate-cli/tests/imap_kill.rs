@@ -11,14 +11,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use carbonio_migrate_core::adapters::imap::destination::ImapDestination;
-use carbonio_migrate_core::adapters::imap::ImapConfig;
 use carbonio_migrate_core::model::{
-    Account, EmailAddress, Flags, Folder, FolderPath, Message, MessageBody, MessageMeta, Secret,
-    Uid,
+    Flags, Folder, FolderPath, Message, MessageBody, MessageMeta, Uid,
 };
 use carbonio_migrate_core::testkit::dovecot::Dovecot;
-use carbonio_migrate_core::Destination;
 use common::*;
 use rand::Rng;
 
@@ -26,17 +22,7 @@ const MESSAGES: u32 = 400;
 
 /// Seeds `user` with MESSAGES messages over four folders, 2–60 KB each.
 async fn seed(dovecot: &Dovecot, user: &str) {
-    let config: ImapConfig = toml::from_str(&format!(
-        "host = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nauth = \"impersonate\"\nadmin_user = \"{}\"\n",
-        dovecot.imap_port(),
-        dovecot.master_user()
-    ))
-    .unwrap();
-    let dest = ImapDestination::new(config, Some(Secret::new(dovecot.master_password()))).unwrap();
-    let mut writer = dest
-        .mailbox(&Account::new(EmailAddress::parse(user).unwrap()))
-        .await
-        .unwrap();
+    let mut writer = dovecot.writer(user).await.unwrap();
     let folders = ["INBOX", "Archiv/2019", "Kunden/Müller & Söhne", "Sent"];
     for f in folders {
         writer

@@ -11,32 +11,18 @@
 
 use std::path::Path;
 
-use carbonio_migrate_core::adapters::imap::destination::ImapDestination;
-use carbonio_migrate_core::adapters::imap::ImapConfig;
 use carbonio_migrate_core::config::Config;
 use carbonio_migrate_core::engine::{Engine, RunOptions, VerifyOptions};
 use carbonio_migrate_core::model::{
-    Account, EmailAddress, Flags, Folder, FolderPath, Message, MessageBody, MessageMeta, Secret,
-    Uid,
+    Flags, Folder, FolderPath, Message, MessageBody, MessageMeta, Uid,
 };
 use carbonio_migrate_core::testkit::carbonio::CarbonioEmulator;
 use carbonio_migrate_core::testkit::dovecot::Dovecot;
 use carbonio_migrate_core::testkit::slapd::Slapd;
-use carbonio_migrate_core::Destination;
 
 /// Puts `count` messages in two folders of `user` on the source Dovecot.
 async fn seed_mail(dovecot: &Dovecot, user: &str, count: u32) {
-    let config: ImapConfig = toml::from_str(&format!(
-        "host = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nauth = \"impersonate\"\nadmin_user = \"{}\"\n",
-        dovecot.imap_port(),
-        dovecot.master_user()
-    ))
-    .unwrap();
-    let dest = ImapDestination::new(config, Some(Secret::new(dovecot.master_password()))).unwrap();
-    let mut writer = dest
-        .mailbox(&Account::new(EmailAddress::parse(user).unwrap()))
-        .await
-        .unwrap();
+    let mut writer = dovecot.writer(user).await.unwrap();
     for n in 1..=count {
         let folder = Folder::mail(
             FolderPath::parse(if n % 2 == 0 {

@@ -124,6 +124,27 @@ impl Dovecot {
         &self.master_password
     }
 
+    /// A mailbox writer into `user`'s mailbox over plain IMAP, the master user
+    /// impersonating them: how tests put mail on this server.
+    ///
+    /// # Errors
+    /// As [`ImapDestination::mailbox`](crate::Destination::mailbox).
+    pub async fn writer(&self, user: &str) -> Result<Box<dyn crate::MailboxWriter>> {
+        use crate::adapters::imap::destination::ImapDestination;
+        use crate::adapters::imap::ImapConfig;
+        use crate::Destination as _;
+        let config: ImapConfig = toml::from_str(&format!(
+            "host = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nauth = \"impersonate\"\nadmin_user = \"{}\"\n",
+            self.imap_port,
+            self.master_user()
+        ))
+        .map_err(|e| Error::config(format!("test IMAP configuration: {e}")))?;
+        let secret = crate::model::Secret::new(self.master_password.clone());
+        let destination = ImapDestination::new(config, Some(secret))?;
+        let account = crate::model::Account::new(crate::model::EmailAddress::parse(user)?);
+        destination.mailbox(&account).await
+    }
+
     /// The directory holding the whole instance (config, `log/dovecot.log`, ...).
     pub fn dir(&self) -> &Path {
         &self.dir
