@@ -464,7 +464,7 @@ impl BatchWriter<'_> {
         let ctx = self.ctx;
         let account = self.account;
         let ReadBatch {
-            mut recognised,
+            recognised: mut rows,
             messages,
         } = batch;
         let metas: Vec<MessageMeta> = messages.iter().map(|m| m.meta.clone()).collect();
@@ -499,7 +499,7 @@ impl BatchWriter<'_> {
                 Ok(dst_uid) => {
                     bytes += meta.size;
                     copied += 1;
-                    recognised.push(MappedMessage {
+                    rows.push(MappedMessage {
                         src_uid: meta.uid,
                         dst_uid,
                         size: meta.size,
@@ -514,7 +514,7 @@ impl BatchWriter<'_> {
                 )?,
             }
         }
-        ctx.journal.record_messages(self.key, &recognised)?;
+        ctx.journal.record_messages(self.key, &rows)?;
         *self.copied += copied;
         ctx.progress.emit(ProgressEvent::MailCopied {
             account: account.address.to_string(),
